@@ -1,0 +1,29 @@
+// Lint rules that carry the house rules: process.env only in config and entry files, node:
+// imports, type-only imports, no console outside entry files.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'layer/dist/**', '**/fixtures/**'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+  },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'export names explicitly' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'only the config package and entry files read process.env' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Entry files (CLIs, worker and process entries), the config package and tests may use these.
+    files: ['**/src/cli.ts', '**/src/bin/**', '**/src/runtime-client/**', 'packages/config/**', '**/test/**', 'bench/**', 'scripts/**'],
+    rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
+  },
+);
