@@ -150,6 +150,13 @@ export class LambdaEmulator {
     return this.#frozen;
   }
 
+  /** Process ids of the live sandbox processes (runtime first), e.g. to inspect them. */
+  sandboxPids(): { runtime: number | undefined; extensions: Record<string, number | undefined> } {
+    const extensions: Record<string, number | undefined> = {};
+    for (const e of this.#extensions) if (e.proc) extensions[e.name] = e.proc.alive ? e.proc.pid : undefined;
+    return { runtime: this.#runtime?.alive ? this.#runtime.pid : undefined, extensions };
+  }
+
   /** Starts the Lambda API server. The sandbox is initialised by init() or the first invoke(). */
   async start(): Promise<string> {
     if (this.#apiAddress) return this.#apiAddress;
@@ -259,7 +266,7 @@ export class LambdaEmulator {
     const durationMs = performance.now() - this.#initStartedAt;
     const status: InitResult['status'] = this.#initError !== undefined ? 'error' : done ? 'success' : 'timeout';
     const errorType = status === 'timeout' ? 'Runtime.InitTimeout' : this.#initError;
-    if (this.#runtimeReadyAt === undefined) {
+    if (this.#runtimeReadyAt === undefined || !this.#o.runtime) {
       this.telemetry.emit('platform.initRuntimeDone', {
         initializationType: this.#o.initializationType,
         phase,
@@ -319,8 +326,8 @@ export class LambdaEmulator {
     const rt = this.#o.runtime;
     if (!rt) {
       // No function code: the platform answers invocations itself (extension-only sessions).
+      // Its initRuntimeDone is emitted when init ends, after extensions had their chance to subscribe.
       this.#runtimeReadyAt = performance.now();
-      this.telemetry.emit('platform.initRuntimeDone', { initializationType: this.#o.initializationType, phase: 'init', status: 'success' });
       return;
     }
     const command = rt.command ?? rt.nodePath ?? process.execPath;
@@ -605,7 +612,8 @@ export class LambdaEmulator {
     const event = { eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs };
     const waiting: Extension[] = [];
     for (const e of externals) {
-      if (!this.#extAlive(e)) continue;
+      // An extension that reported init/exit error was told to exit: no SHUTDOWN for it.
+      if (!this.#extAlive(e) || e.state === 'init-error') continue;
       if (e.events.has('SHUTDOWN')) {
         e.shutdownAt = performance.now();
         e.nextAfterShutdown = false;
