@@ -387,7 +387,7 @@ export class LambdaEmulator {
       await this.#teardown(inv.status === 'timeout' ? 'timeout' : 'failure');
       this.#phase = 'new';
     } else if (this.#o.freeze) {
-      this.#freeze();
+      await this.#freeze();
     }
     this.invocations.push(result);
     return result;
@@ -656,11 +656,12 @@ export class LambdaEmulator {
     return result;
   }
 
-  #freeze(): void {
+  async #freeze(): Promise<void> {
     this.#frozen = true;
     this.telemetry.pause();
-    this.#runtime?.freeze();
-    for (const e of this.#extensions) e.proc?.freeze();
+    const procs = [this.#runtime, ...this.#extensions.map((e) => e.proc)].filter((p): p is SandboxProcess => p !== undefined);
+    for (const p of procs) p.freeze();
+    await Promise.all(procs.map((p) => p.waitStopped(250)));
   }
 
   #thaw(): void {

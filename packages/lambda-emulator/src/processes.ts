@@ -120,6 +120,23 @@ export class SandboxProcess {
     this.#frozen = true;
   }
 
+  /** Resolves once /proc shows the process stopped (SIGSTOP is delivered asynchronously). */
+  async waitStopped(timeoutMs: number): Promise<boolean> {
+    const end = performance.now() + timeoutMs;
+    while (this.alive && this.pid !== undefined) {
+      let state: string | undefined;
+      try {
+        state = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]?.[0];
+      } catch {
+        return false; // no /proc: nothing to wait on
+      }
+      if (state === 'T' || state === 't') return true;
+      if (performance.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return false;
+  }
+
   thaw(): void {
     if (!this.#frozen) return;
     this.#frozen = false;
