@@ -661,7 +661,7 @@ export class LambdaEmulator {
     this.telemetry.pause();
     const procs = [this.#runtime, ...this.#extensions.map((e) => e.proc)].filter((p): p is SandboxProcess => p !== undefined);
     for (const p of procs) p.freeze();
-    await Promise.all(procs.map((p) => p.waitStopped(250)));
+    await Promise.all(procs.map((p) => p.waitStopped(1000)));
   }
 
   #thaw(): void {
