@@ -51,8 +51,7 @@ interface Extension {
   subscribedAt: number | undefined;
   readyAt: number | undefined;
   shutdownAt: number | undefined;
-  /** An attached extension is done with SHUTDOWN when it polls /next again. */
-  nextAfterShutdown: boolean;
+  /** When an attached extension polled /next again after SHUTDOWN: that is how it says it is done. */
   doneAt: number | undefined;
 }
 
@@ -244,7 +243,7 @@ export class LambdaEmulator {
     });
 
     this.#extensions = [];
-    for (const name of this.#o.attachExtensions ?? []) this.#extensions.push(newExtension(name, true, undefined));
+    for (const name of this.#o.attachExtensions ?? []) this.#extensions.push(newExtension(name, true));
     for (const file of listExtensionFiles(this.#o.optDir)) this.#launchExtension(file);
 
     // Extensions register first; the runtime starts when every launched one has (or has died).
@@ -312,7 +311,7 @@ export class LambdaEmulator {
 
   #launchExtension(file: string): void {
     const name = path.basename(file);
-    const ext = newExtension(name, false, undefined);
+    const ext = newExtension(name, false);
     ext.spawnedAt = performance.now();
     ext.proc = new SandboxProcess(
       { name, command: file, args: [], env: this.extensionEnv(), cwd: this.#o.optDir ?? '/' },
@@ -616,14 +615,14 @@ export class LambdaEmulator {
       if (!this.#extAlive(e) || e.state === 'init-error') continue;
       if (e.events.has('SHUTDOWN')) {
         e.shutdownAt = performance.now();
-        e.nextAfterShutdown = false;
+        e.doneAt = undefined;
         this.#deliver(e, event);
         waiting.push(e);
       } else {
         e.proc?.signal('SIGKILL');
       }
     }
-    await this.#until(() => waiting.every((e) => !this.#extAlive(e) || (e.attached && e.nextAfterShutdown)), deadline);
+    await this.#until(() => waiting.every((e) => !this.#extAlive(e) || (e.attached && e.doneAt !== undefined)), deadline);
     const results: ExtensionShutdown[] = [];
     for (const e of this.#extensions) {
       let killed = false;
@@ -633,7 +632,7 @@ export class LambdaEmulator {
         await Promise.race([e.proc.exited, sleep(500)]);
       }
       if (e.shutdownAt !== undefined || e.proc) {
-        const endedAt = e.proc ? e.proc.exitedAt : e.nextAfterShutdown ? e.doneAt : undefined;
+        const endedAt = e.proc ? e.proc.exitedAt : e.doneAt;
         results.push({
           name: e.name,
           exitMs: !killed && e.shutdownAt !== undefined && endedAt !== undefined ? endedAt - e.shutdownAt : undefined,
@@ -829,7 +828,7 @@ export class LambdaEmulator {
     } else {
       // Not an executable in /opt/extensions: an internal extension, run inside the runtime process.
       if (events.includes('SHUTDOWN')) return sendError(res, 403, ErrorType.InvalidEventType, 'Internal extensions cannot register for SHUTDOWN');
-      ext = newExtension(name, false, undefined);
+      ext = newExtension(name, false);
       ext.external = false;
       this.#extensions.push(ext);
     }
@@ -878,10 +877,7 @@ export class LambdaEmulator {
       return sendError(res, 403, ErrorType.InvalidExtensionState, `Extension ${ext.name} is already waiting in /next`);
     }
     ext.readyAt ??= performance.now();
-    if (ext.shutdownAt !== undefined && !ext.nextAfterShutdown) {
-      ext.nextAfterShutdown = true;
-      ext.doneAt = performance.now();
-    }
+    if (ext.shutdownAt !== undefined) ext.doneAt ??= performance.now();
     const queued = ext.queue.shift();
     if (queued) {
       ext.state = 'running';
@@ -1000,12 +996,12 @@ export class LambdaEmulator {
   }
 }
 
-function newExtension(name: string, attached: boolean, proc: SandboxProcess | undefined): Extension {
+function newExtension(name: string, attached: boolean): Extension {
   return {
     name,
     external: true,
     attached,
-    proc,
+    proc: undefined,
     id: undefined,
     events: new Set(),
     state: 'launched',
@@ -1018,7 +1014,6 @@ function newExtension(name: string, attached: boolean, proc: SandboxProcess | un
     subscribedAt: undefined,
     readyAt: undefined,
     shutdownAt: undefined,
-    nextAfterShutdown: false,
     doneAt: undefined,
   };
 }

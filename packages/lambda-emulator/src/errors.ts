@@ -14,7 +14,6 @@ export const ErrorType = {
   InvalidRequestFormat: 'InvalidRequestFormat',
   ValidationError: 'ValidationError',
   SubscriptionClosed: 'Telemetry.SubscriptionClosed',
-  AlreadySubscribed: 'Telemetry.AlreadySubscribed',
   LogsNotSupported: 'Logs.NotSupported',
   InvalidRequestID: 'InvalidRequestID',
   InvalidStateTransition: 'InvalidStateTransition',
@@ -24,12 +23,7 @@ export const ErrorType = {
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 
 /** Errors of the emulator's own API (misuse by the caller), with stable codes. */
-export type EmulatorErrorCode =
-  | 'EMU_ERR_NOT_STARTED'
-  | 'EMU_ERR_CLOSED'
-  | 'EMU_ERR_BUSY'
-  | 'EMU_ERR_INIT_FAILED'
-  | 'EMU_ERR_BAD_OPTION';
+export type EmulatorErrorCode = 'EMU_ERR_NOT_STARTED' | 'EMU_ERR_CLOSED';
 
 export class EmulatorError extends Error {
   readonly code: EmulatorErrorCode;

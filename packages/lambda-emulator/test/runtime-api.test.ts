@@ -17,13 +17,15 @@ test('the runtime gets the payload, the context and the invocation headers', asy
     assert.equal(echo.status, 'success');
     assert.deepEqual(JSON.parse(echo.payload.toString()), { echo: { action: 'none', n: 1 } });
     const trace = 'Root=1-5f35ae12-0c0fec141ab77a00bc047aa2;Parent=2be948a625588e32;Sampled=1';
-    const r = await emu.invoke({ action: 'remaining' }, { traceId: trace });
+    const r = await emu.invoke({ action: 'remaining' }, { traceId: trace, clientContext: '{"custom":{"k":"v"}}', cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
     const body = JSON.parse(r.payload.toString()) as Record<string, unknown>;
     assert.ok((body.remaining as number) > 3000 && (body.remaining as number) <= 5000);
     assert.equal(body.fn, 'ctx-fn');
     assert.equal(body.arn, 'arn:aws:lambda:us-east-1:123456789012:function:ctx-fn');
     assert.equal(body.env, 'abc');
     assert.equal(body.traceEnv, trace);
+    assert.deepEqual(body.clientContext, { custom: { k: 'v' } });
+    assert.deepEqual(body.identity, { cognitoIdentityId: 'id-1' });
     assert.ok(r.runtimeMs !== undefined && r.postRuntimeMs !== undefined);
   } finally {
     await emu.close();
