@@ -1,0 +1,10 @@
+export { PROTOCOL, INGRESSES } from './messages.js';
+export type {
+  Protocol, Ingress, TcpIngress, UnitEvent, UnitSpec, WireError, FlushReason, UnitFlushReport, PlatformEvent,
+  InvocationEvent, FlushCommand, ShutdownCommand, ConnectionMessage, DatagramsMessage, TelemetryMessage,
+  PlatformMessage, InvocationMessage, PeerMessage, ToWorker, ReadyMessage, ErrorMessage, FlushedMessage,
+  DrainedMessage, FlushRequestMessage, FromWorker, DogStatsDLines, MetricPoints, SpansMessage, UnitMessage,
+  PeerEnvelope, ConnectionFrame, WorkerInit,
+} from './messages.js';
+export { classifyToWorker, classifyFromWorker, toWireError, ownArrayBuffer } from './wire.js';
+export type { Classified } from './wire.js';

@@ -1,0 +1,136 @@
+// Every message that crosses a thread boundary in the extension. Three kinds of channel exist:
+//  - parentPort (control): supervisor <-> one worker. READY first; nothing is sent to a worker before it.
+//  - a connection channel per accepted TCP connection: raw bytes both ways plus end/close frames.
+//  - peer channels between two workers, wired by the supervisor, carrying unit-to-unit messages.
+// Every control message carries the marker `p`; anything without it is foreign and ignored, and a
+// marked message with an unknown tag is a bug that tears the worker down.
+import type { MessagePort } from 'node:worker_threads';
+
+export const PROTOCOL = 'ddl/1' as const;
+export type Protocol = typeof PROTOCOL;
+
+/** Inbound sockets the supervisor owns. Each is served by exactly one unit. */
+export type Ingress = 'apm' | 'dogstatsd' | 'lifecycle' | 'telemetry';
+export type TcpIngress = 'apm' | 'lifecycle';
+export const INGRESSES: readonly Ingress[] = ['apm', 'dogstatsd', 'lifecycle', 'telemetry'];
+
+/** What a unit may subscribe to besides its ingress. */
+export type UnitEvent = 'platform' | 'invocation';
+
+/** One entry of the layer's `units.json`: a pipeline unit and what it owns. */
+export interface UnitSpec {
+  name: string;
+  /** Path of the unit's module, relative to the directory that holds units.json (or absolute). */
+  module: string;
+  ingress: Ingress[];
+  events: UnitEvent[];
+  /** Relative CPU weight used to spread units over workers; 1 when absent. */
+  weight?: number;
+}
+
+/** An error as it crosses postMessage: receivers match on `code`, never on class. */
+export interface WireError {
+  code: string;
+  message: string;
+  stack?: string;
+}
+
+export type FlushReason = 'end' | 'periodic' | 'continuous' | 'interval' | 'requested' | 'shutdown';
+
+/** What one unit did during a flush. Counts are items (spans, points, log lines) as the unit defines them. */
+export interface UnitFlushReport {
+  unit: string;
+  ok: boolean;
+  sent: number;
+  /** Items the unit gave up on (4xx from the intake, retries exhausted, buffer caps). */
+  dropped: number;
+  /** Items still held for a later flush (retryable failure, or a flush cut short by its deadline). */
+  pending: number;
+  durationMs: number;
+  error?: WireError;
+}
+
+/** A Telemetry API `platform.*` event, as the platform sends it. */
+export interface PlatformEvent {
+  time: string;
+  type: string;
+  record: unknown;
+}
+
+/** A lifecycle event from the Extensions API `/next`. */
+export type InvocationEvent =
+  | { kind: 'invoke'; requestId: string; deadlineMs: number; invokedFunctionArn: string; receivedAt: number }
+  | { kind: 'shutdown'; reason: string; deadlineMs: number; receivedAt: number };
+
+// ---- supervisor -> worker (parentPort) ----
+
+export interface FlushCommand { p: Protocol; t: 'FLUSH'; id: number; reason: FlushReason; deadline: number }
+/** Stop inputs, finish in-flight work, flush everything, then answer DRAINED. */
+export interface ShutdownCommand { p: Protocol; t: 'SHUTDOWN'; id: number; deadline: number }
+/** A TCP connection accepted by the supervisor; its bytes travel over `port`. */
+export interface ConnectionMessage { p: Protocol; t: 'CONNECTION'; unit: string; ingress: TcpIngress; connId: number; port: MessagePort }
+/** A batch of datagrams packed back to back; `lengths[i]` is the size of datagram i. */
+export interface DatagramsMessage { p: Protocol; t: 'DATAGRAMS'; unit: string; data: ArrayBuffer; lengths: number[] }
+/** One Telemetry API POST body, unparsed. */
+export interface TelemetryMessage { p: Protocol; t: 'TELEMETRY'; unit: string; data: ArrayBuffer }
+export interface PlatformMessage { p: Protocol; t: 'PLATFORM'; unit: string; events: PlatformEvent[] }
+export interface InvocationMessage { p: Protocol; t: 'INVOCATION'; unit: string; event: InvocationEvent }
+/** A channel to another worker, carrying UnitMessages for the units it hosts. */
+export interface PeerMessage { p: Protocol; t: 'PEER'; worker: number; units: string[]; port: MessagePort }
+
+export type ToWorker =
+  | FlushCommand
+  | ShutdownCommand
+  | ConnectionMessage
+  | DatagramsMessage
+  | TelemetryMessage
+  | PlatformMessage
+  | InvocationMessage
+  | PeerMessage;
+
+// ---- worker -> supervisor (parentPort) ----
+
+export interface ReadyMessage { p: Protocol; t: 'READY'; worker: number; units: string[]; startMs: number }
+export interface ErrorMessage { p: Protocol; t: 'ERROR'; worker: number; unit?: string; error: WireError; fatal: boolean }
+export interface FlushedMessage { p: Protocol; t: 'FLUSHED'; id: number; reports: UnitFlushReport[] }
+export interface DrainedMessage { p: Protocol; t: 'DRAINED'; id: number; reports: UnitFlushReport[] }
+/** A unit asks the supervisor for a flush (e.g. the tracer's POST /lambda/flush). */
+export interface FlushRequestMessage { p: Protocol; t: 'FLUSH_REQUEST'; unit: string; blocking: boolean }
+
+export type FromWorker = ReadyMessage | ErrorMessage | FlushedMessage | DrainedMessage | FlushRequestMessage;
+
+// ---- unit -> unit (peer channels, or a direct call inside one worker) ----
+
+/** DogStatsD lines, newline separated (from the trace agent's /dogstatsd/v2/proxy). */
+export interface DogStatsDLines { t: 'DSD_LINES'; data: ArrayBuffer }
+/** Metric points computed by a unit (enhanced metrics) for the metrics pipeline. */
+export interface MetricPoints {
+  t: 'METRICS';
+  points: { name: string; kind: 'count' | 'gauge' | 'distribution'; value: number; tags: string[]; timestamp: number }[];
+}
+/** Spans made outside the trace agent (aws.lambda, inferred spans), as plain objects. */
+export interface SpansMessage { t: 'SPANS'; spans: unknown[] }
+
+export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage;
+
+/** Envelope on a peer channel. */
+export interface PeerEnvelope { p: Protocol; t: 'UNIT'; to: string; from: string; msg: UnitMessage }
+
+// ---- connection channel frames ----
+
+/** Bytes are sent as bare ArrayBuffers (transferred); these are the only other frames. */
+export type ConnectionFrame = ArrayBuffer | { c: 'end' } | { c: 'close'; error?: string };
+
+// ---- worker start-up data ----
+
+export interface WorkerInit<C> {
+  p: Protocol;
+  worker: number;
+  units: UnitSpec[];
+  /** Directory units' relative module paths are resolved from. */
+  unitsDir: string;
+  config: C;
+  /** Function tags, computed once by the supervisor (bottlecap §5.2). */
+  tags: Record<string, string>;
+  accountId: string | undefined;
+}
