@@ -127,6 +127,8 @@ export interface WorkerInit<C> {
   p: Protocol;
   worker: number;
   units: UnitSpec[];
+  /** Units hosted by other workers: messages to them wait for the PEER channel instead of being dropped. */
+  remoteUnits: string[];
   /** Directory units' relative module paths are resolved from. */
   unitsDir: string;
   config: C;

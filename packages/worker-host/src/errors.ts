@@ -1,0 +1,17 @@
+// Coded errors raised by the worker host.
+export type WorkerHostErrorCode =
+  | 'WH_ERR_UNIT_LOAD'
+  | 'WH_ERR_UNIT_CALL'
+  | 'WH_ERR_FLUSH_DEADLINE'
+  | 'WH_ERR_NO_ROUTE'
+  | 'WH_ERR_PROTOCOL';
+
+export class WorkerHostError extends Error {
+  readonly code: WorkerHostErrorCode;
+
+  constructor(code: WorkerHostErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'WorkerHostError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,218 @@
+// Runs the units assigned to one worker and speaks the protocol for them. Kept free of
+// parentPort/workerData (only worker.ts touches those) so tests can drive it directly.
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
+import type { Config } from '@dd-lambda/config';
+import type { Logger } from '@dd-lambda/logger';
+import { PROTOCOL, toWireError } from '@dd-lambda/protocol';
+import type { FlushReason, FromWorker, PeerEnvelope, ToWorker, UnitFlushReport, UnitMessage, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
+import { WorkerHostError } from './errors.js';
+import { PortDuplex } from './port-duplex.js';
+import type { FlushResult, PipelineUnit, UnitContext, UnitFactory } from './unit.js';
+
+/** Messages to a unit whose worker is not wired yet wait here; beyond this they are dropped and counted. */
+export const MAX_WAITING_MESSAGES = 4096;
+
+export interface HostIO {
+  post(msg: FromWorker): void;
+  logger: Logger;
+}
+
+interface Hosted {
+  spec: UnitSpec;
+  unit: PipelineUnit;
+  /** The unit's last flush: flushes of one unit never overlap. */
+  last: Promise<unknown>;
+}
+
+interface Waiting { to: string; envelope: PeerEnvelope; transfer: ArrayBuffer[] }
+
+export class UnitHost {
+  readonly #init: WorkerInit<Config>;
+  readonly #io: HostIO;
+  readonly #units = new Map<string, Hosted>();
+  readonly #routes = new Map<string, MessagePort>();
+  readonly #remote: ReadonlySet<string>;
+  #waiting: Waiting[] = [];
+  /** Messages dropped because their target had no route, or the wait queue was full. */
+  droppedMessages = 0;
+
+  constructor(init: WorkerInit<Config>, io: HostIO) {
+    this.#init = init;
+    this.#io = io;
+    this.#remote = new Set(init.remoteUnits);
+  }
+
+  get units(): string[] {
+    return [...this.#units.keys()];
+  }
+
+  /** Loads every assigned unit, then announces READY with those that started. */
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    await Promise.all(this.#init.units.map(async (spec) => {
+      try {
+        const unit = await this.#load(spec);
+        this.#units.set(spec.name, { spec, unit, last: Promise.resolve() });
+      } catch (err) {
+        const e = err instanceof WorkerHostError ? err : new WorkerHostError('WH_ERR_UNIT_LOAD', `unit ${spec.name} failed to start: ${(err as Error).message}`, { cause: err });
+        this.#io.logger.error({ err: e, unit: spec.name }, 'unit failed to start; the worker runs without it');
+        this.#io.post({ p: PROTOCOL, t: 'ERROR', worker: this.#init.worker, unit: spec.name, error: toWireError(e), fatal: false });
+      }
+    }));
+    this.#io.post({ p: PROTOCOL, t: 'READY', worker: this.#init.worker, units: this.units, startMs: performance.now() - t0 });
+  }
+
+  async #load(spec: UnitSpec): Promise<PipelineUnit> {
+    const file = path.isAbsolute(spec.module) ? spec.module : path.join(this.#init.unitsDir, spec.module);
+    const mod = (await import(pathToFileURL(file).href)) as { createUnit?: UnitFactory; default?: { createUnit?: UnitFactory } };
+    const factory = mod.createUnit ?? mod.default?.createUnit;
+    if (typeof factory !== 'function') throw new WorkerHostError('WH_ERR_UNIT_LOAD', `${file} exports no createUnit function`);
+    const ctx: UnitContext = {
+      name: spec.name,
+      worker: this.#init.worker,
+      config: this.#init.config,
+      tags: this.#init.tags,
+      accountId: this.#init.accountId,
+      logger: this.#io.logger.child({ component: spec.name }),
+      send: (to, msg, transfer) => this.#send(spec.name, to, msg, transfer ?? []),
+      requestFlush: (blocking) => this.#io.post({ p: PROTOCOL, t: 'FLUSH_REQUEST', unit: spec.name, blocking }),
+    };
+    return factory(ctx);
+  }
+
+  handle(msg: ToWorker): void {
+    switch (msg.t) {
+      case 'FLUSH':
+        void this.#flushAll(msg.reason, msg.deadline).then((reports) => this.#io.post({ p: PROTOCOL, t: 'FLUSHED', id: msg.id, reports }));
+        return;
+      case 'SHUTDOWN':
+        void this.#drainAll(msg.deadline).then((reports) => this.#io.post({ p: PROTOCOL, t: 'DRAINED', id: msg.id, reports }));
+        return;
+      case 'CONNECTION': {
+        const h = this.#units.get(msg.unit);
+        const socket = new PortDuplex(msg.port);
+        if (!h?.unit.connection) {
+          socket.destroy();
+          return;
+        }
+        this.#call(h, 'connection', () => h.unit.connection?.(msg.ingress, socket));
+        return;
+      }
+      case 'DATAGRAMS': {
+        const h = this.#units.get(msg.unit);
+        if (h) this.#call(h, 'datagrams', () => h.unit.datagrams?.(Buffer.from(msg.data), msg.lengths));
+        return;
+      }
+      case 'TELEMETRY': {
+        const h = this.#units.get(msg.unit);
+        if (h) this.#call(h, 'telemetry', () => h.unit.telemetry?.(Buffer.from(msg.data)));
+        return;
+      }
+      case 'PLATFORM': {
+        const h = this.#units.get(msg.unit);
+        if (h) this.#call(h, 'platform', () => h.unit.platform?.(msg.events));
+        return;
+      }
+      case 'INVOCATION': {
+        const h = this.#units.get(msg.unit);
+        if (h) this.#call(h, 'invocation', () => h.unit.invocation?.(msg.event));
+        return;
+      }
+      case 'PEER':
+        this.#addPeer(msg.units, msg.port);
+        return;
+    }
+  }
+
+  /** A unit's synchronous failure is reported and survives; only uncaught async errors take the worker down. */
+  #call(h: Hosted, what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const e = new WorkerHostError('WH_ERR_UNIT_CALL', `${h.spec.name}.${what} threw: ${(err as Error).message}`, { cause: err });
+      this.#io.logger.error({ err: e, unit: h.spec.name }, 'unit call failed');
+      this.#io.post({ p: PROTOCOL, t: 'ERROR', worker: this.#init.worker, unit: h.spec.name, error: toWireError(e), fatal: false });
+    }
+  }
+
+  async #flushOne(h: Hosted, reason: FlushReason, deadline: number): Promise<UnitFlushReport> {
+    const started = performance.now();
+    const run = h.last.then(() => h.unit.flush({ reason, deadline }));
+    h.last = run.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WorkerHostError('WH_ERR_FLUSH_DEADLINE', `${h.spec.name} did not finish flushing by the deadline`)), Math.max(0, deadline - Date.now()));
+      timer.unref();
+    });
+    try {
+      const r: FlushResult = await Promise.race([run, late]);
+      return { unit: h.spec.name, ok: true, sent: r.sent, dropped: r.dropped, pending: r.pending, durationMs: performance.now() - started };
+    } catch (err) {
+      this.#io.logger.warn({ err, unit: h.spec.name, reason }, 'flush failed');
+      return { unit: h.spec.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started, error: toWireError(err, 'WH_ERR_UNIT_CALL') };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #flushAll(reason: FlushReason, deadline: number): Promise<UnitFlushReport[]> {
+    return Promise.all([...this.#units.values()].map((h) => this.#flushOne(h, reason, deadline)));
+  }
+
+  async #drainAll(deadline: number): Promise<UnitFlushReport[]> {
+    const started = performance.now();
+    return Promise.all([...this.#units.values()].map(async (h): Promise<UnitFlushReport> => {
+      try {
+        await h.unit.drain?.(deadline);
+        return { unit: h.spec.name, ok: true, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started };
+      } catch (err) {
+        return { unit: h.spec.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started, error: toWireError(err, 'WH_ERR_UNIT_CALL') };
+      }
+    }));
+  }
+
+  #send(from: string, to: string, msg: UnitMessage, transfer: ArrayBuffer[]): void {
+    const local = this.#units.get(to);
+    if (local) {
+      // Same thread: deliver asynchronously, as a peer channel would, so senders never re-enter receivers.
+      queueMicrotask(() => this.#call(local, 'message', () => local.unit.message?.(from, msg)));
+      return;
+    }
+    const envelope: PeerEnvelope = { p: PROTOCOL, t: 'UNIT', to, from, msg };
+    const port = this.#routes.get(to);
+    if (port) {
+      port.postMessage(envelope, transfer);
+      return;
+    }
+    if (!this.#remote.has(to) || this.#waiting.length >= MAX_WAITING_MESSAGES) {
+      this.droppedMessages++;
+      if (this.droppedMessages === 1 || this.droppedMessages % 1000 === 0) {
+        this.#io.logger.warn({ to, from, dropped: this.droppedMessages }, this.#remote.has(to) ? 'peer not wired yet and the wait queue is full; message dropped' : 'message for a unit this layer does not run; dropped');
+      }
+      return;
+    }
+    this.#waiting.push({ to, envelope, transfer });
+  }
+
+  #addPeer(units: readonly string[], port: MessagePort): void {
+    for (const u of units) this.#routes.set(u, port);
+    port.on('message', (env: PeerEnvelope) => {
+      if (env?.p !== PROTOCOL || env.t !== 'UNIT') return;
+      const h = this.#units.get(env.to);
+      if (h) this.#call(h, 'message', () => h.unit.message?.(env.from, env.msg));
+    });
+    port.on('close', () => {
+      for (const [u, p] of this.#routes) if (p === port) this.#routes.delete(u);
+    });
+    const still: Waiting[] = [];
+    for (const w of this.#waiting) {
+      const p = this.#routes.get(w.to);
+      if (p) p.postMessage(w.envelope, w.transfer);
+      else still.push(w);
+    }
+    this.#waiting = still;
+  }
+}
