@@ -26,6 +26,8 @@ export interface UnitSpec {
   events: UnitEvent[];
   /** Relative CPU weight used to spread units over workers; 1 when absent. */
   weight?: number;
+  /** A boolean Config field that must be true for the unit to run (e.g. `appsecEnabled`). */
+  enabledBy?: string;
 }
 
 /** An error as it crosses postMessage: receivers match on `code`, never on class. */

@@ -1,0 +1,243 @@
+// Every ingestion socket, bound by the supervisor before the first /next so nothing a function
+// sends is refused: the trace receiver and lifecycle listener (TCP, handed to their unit's worker
+// connection by connection), DogStatsD (UDP, handed over in batches) and the Telemetry API listener
+// (acknowledged here, forwarded unparsed to the logs unit; platform events extracted for whoever
+// needs them). The sockets stay open across worker restarts.
+import dgram from 'node:dgram';
+import http from 'node:http';
+import net from 'node:net';
+import type { Config } from '@dd-lambda/config';
+import type { Logger } from '@dd-lambda/logger';
+import { PROTOCOL, ownArrayBuffer } from '@dd-lambda/protocol';
+import type { Ingress, PlatformEvent, TcpIngress, UnitSpec } from '@dd-lambda/protocol';
+import { SupervisorError } from './errors.js';
+import type { WorkerSet } from './workers.js';
+
+/** A Telemetry API batch is at most 256 KiB by our subscription; anything far larger is not the platform. */
+export const MAX_TELEMETRY_BODY = 4 * 1024 * 1024;
+/** Datagrams are handed over once per event-loop turn, or sooner when a batch reaches this size. */
+export const DATAGRAM_BATCH_BYTES = 64 * 1024;
+
+export interface IngressCounters {
+  /** TCP connections closed because no unit serves their port. */
+  unownedConnections: number;
+  datagrams: number;
+  droppedDatagrams: number;
+  telemetryBatches: number;
+  badTelemetryBatches: number;
+  refusedTelemetryBatches: number;
+}
+
+export interface IngressOptions {
+  config: Readonly<Config>;
+  logger: Logger;
+  /**
+   * Where input goes. Created before the first /next but spawned after it: until a thread is READY
+   * the set queues datagrams and telemetry (bounded) and holds connections paused.
+   */
+  workers: WorkerSet;
+  units: readonly UnitSpec[];
+  /** Called with the platform events of every telemetry batch (flush control, shutdown wait). */
+  onPlatform: (events: PlatformEvent[]) => void;
+}
+
+function owners(units: readonly UnitSpec[]): Map<Ingress, string> {
+  const m = new Map<Ingress, string>();
+  for (const u of units) for (const i of u.ingress) if (!m.has(i)) m.set(i, u.name);
+  return m;
+}
+
+export class IngressServers {
+  readonly #o: IngressOptions;
+  readonly counters: IngressCounters = { unownedConnections: 0, datagrams: 0, droppedDatagrams: 0, telemetryBatches: 0, badTelemetryBatches: 0, refusedTelemetryBatches: 0 };
+  readonly #workers: WorkerSet;
+  readonly #owners: Map<Ingress, string>;
+  readonly #platformUnits: string[];
+  #tcp: net.Server[] = [];
+  #udp: dgram.Socket | undefined;
+  #telemetry: http.Server | undefined;
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #batchScheduled = false;
+  #connId = 0;
+  #lastTelemetryAt = 0;
+  #stopped = false;
+
+  constructor(options: IngressOptions) {
+    this.#o = options;
+    this.#workers = options.workers;
+    this.#owners = owners(options.units);
+    this.#platformUnits = options.units.filter((u) => u.events.includes('platform')).map((u) => u.name);
+  }
+
+  get lastTelemetryAt(): number {
+    return this.#lastTelemetryAt;
+  }
+
+  /** Binds all four ingestion sockets in parallel; rejects with SV_ERR_BIND naming the port. */
+  async bind(): Promise<void> {
+    const { ports } = this.#o.config;
+    await Promise.all([
+      this.#bindTcp('apm', ports.apm),
+      this.#bindTcp('lifecycle', ports.lifecycle),
+      this.#bindUdp(ports.dogstatsd),
+      this.#bindTelemetry(ports.telemetry),
+    ]);
+  }
+
+  #listen(server: net.Server, port: number, host: string, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot listen for ${what} on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      server.once('error', onError);
+      server.listen({ port, host, exclusive: true }, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.#o.logger.error({ err, what }, 'listener error'));
+        resolve();
+      });
+    });
+  }
+
+  #bindTcp(ingress: TcpIngress, port: number): Promise<void> {
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.#onConnection(ingress, socket));
+    this.#tcp.push(server);
+    return this.#listen(server, port, '127.0.0.1', ingress === 'apm' ? 'traces' : 'the lifecycle API');
+  }
+
+  #onConnection(ingress: TcpIngress, socket: net.Socket): void {
+    socket.on('error', () => undefined); // a client reset must not surface as an uncaught error
+    const unit = this.#owners.get(ingress);
+    if (unit === undefined || !this.#workers.connect(unit, ingress, socket, ++this.#connId)) {
+      this.counters.unownedConnections++;
+      socket.destroy();
+    }
+  }
+
+  #bindUdp(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: this.#o.config.dogstatsdSoRcvbuf });
+      this.#udp = sock;
+      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot bind DogStatsD on 127.0.0.1:${port}/udp: ${err.code ?? err.message}`, { cause: err }));
+      sock.once('error', onError);
+      sock.on('message', (msg) => this.#onDatagram(msg));
+      sock.bind({ port, address: '127.0.0.1', exclusive: true }, () => {
+        sock.off('error', onError);
+        sock.on('error', (err) => this.#o.logger.error({ err }, 'DogStatsD socket error'));
+        resolve();
+      });
+    });
+  }
+
+  #onDatagram(msg: Buffer): void {
+    this.counters.datagrams++;
+    this.#batch.push(msg);
+    this.#batchBytes += msg.length;
+    if (this.#batchBytes >= DATAGRAM_BATCH_BYTES) this.#sendBatch();
+    else if (!this.#batchScheduled) {
+      this.#batchScheduled = true;
+      setImmediate(() => this.#sendBatch());
+    }
+  }
+
+  #sendBatch(): void {
+    this.#batchScheduled = false;
+    if (this.#batch.length === 0) return;
+    const lengths = this.#batch.map((b) => b.length);
+    const packed = Buffer.concat(this.#batch, this.#batchBytes);
+    const count = this.#batch.length;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const unit = this.#owners.get('dogstatsd');
+    const data = ownArrayBuffer(packed);
+    const ok = unit !== undefined && this.#workers.send(unit, { p: PROTOCOL, t: 'DATAGRAMS', unit, data, lengths }, [data], data.byteLength);
+    if (!ok) this.counters.droppedDatagrams += count;
+  }
+
+  #bindTelemetry(port: number): Promise<void> {
+    const server = http.createServer((req, res) => this.#onTelemetry(req, res));
+    server.keepAliveTimeout = 60_000;
+    this.#telemetry = server;
+    // 0.0.0.0 as Datadog's extension does: the platform reaches it as `sandbox`.
+    return this.#listen(server, port, '0.0.0.0', 'Telemetry API events');
+  }
+
+  #onTelemetry(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method !== 'POST' || (req.url !== '/' && req.url !== '')) {
+      res.writeHead(404).end();
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_TELEMETRY_BODY) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on('error', () => undefined);
+    req.on('end', () => {
+      if (tooBig) {
+        this.counters.refusedTelemetryBatches++;
+        res.writeHead(413).end();
+        return;
+      }
+      this.#lastTelemetryAt = Date.now();
+      const body = Buffer.concat(chunks, size);
+      if (!this.#accept(body)) {
+        // Not accepted: the platform keeps the batch and retries it, so nothing is lost here.
+        this.counters.refusedTelemetryBatches++;
+        res.writeHead(503).end();
+        return;
+      }
+      res.writeHead(200).end();
+    });
+  }
+
+  #accept(body: Buffer): boolean {
+    this.counters.telemetryBatches++;
+    const unit = this.#owners.get('telemetry');
+    if (unit !== undefined) {
+      const data = ownArrayBuffer(body);
+      if (!this.#workers.send(unit, { p: PROTOCOL, t: 'TELEMETRY', unit, data }, [data], data.byteLength)) return false;
+    }
+    // Only batches that carry platform events are parsed here: function logs stay unparsed.
+    if (body.includes('"platform.')) {
+      let events: unknown;
+      try {
+        events = JSON.parse(body.toString('utf8'));
+      } catch {
+        this.counters.badTelemetryBatches++;
+        this.#o.logger.warn({ bytes: body.length }, 'telemetry batch is not JSON; acknowledged and skipped');
+        return true;
+      }
+      if (!Array.isArray(events)) {
+        this.counters.badTelemetryBatches++;
+        return true;
+      }
+      const platform = (events as PlatformEvent[]).filter((e) => typeof e?.type === 'string' && e.type.startsWith('platform.'));
+      if (platform.length === 0) return true;
+      this.#o.onPlatform(platform);
+      for (const u of this.#platformUnits) this.#workers.send(u, { p: PROTOCOL, t: 'PLATFORM', unit: u, events: platform });
+    }
+    return true;
+  }
+
+  /** SHUTDOWN: stop accepting new TCP connections and datagrams; hand over what was received. */
+  stopInputs(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const s of this.#tcp) s.close();
+    this.#udp?.close();
+    this.#sendBatch();
+  }
+
+  /** Last: the telemetry listener (the platform may still deliver the final report). */
+  async close(): Promise<void> {
+    this.stopInputs();
+    const t = this.#telemetry;
+    if (t) {
+      t.closeIdleConnections();
+      await new Promise<void>((r) => t.close(() => r()));
+    }
+  }
+}

@@ -1,0 +1,422 @@
+// The main thread. Cold-start path, in order: send register, load config while it is in flight, bind
+// every ingestion socket, subscribe to telemetry, send the first /next. Workers are spawned only
+// after that /next is on the wire. Then the loop: per INVOKE, the flush decision; on SHUTDOWN, the
+// drain. Any failure after register falls back to an idle loop that keeps answering /next, so the
+// function never breaks because of us.
+import { readFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { functionTags, loadConfig, processEnv, workerEnv } from '@dd-lambda/config';
+import type { Config } from '@dd-lambda/config';
+import { ExtensionClient } from '@dd-lambda/extension-api';
+import type { NextEvent } from '@dd-lambda/extension-api';
+import { createBootLogger } from '@dd-lambda/logger/boot';
+import type { Logger } from '@dd-lambda/logger';
+import { INGRESSES, PROTOCOL } from '@dd-lambda/protocol';
+import type { FlushReason, InvocationEvent, PlatformEvent, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
+import { Checkpoints } from './checkpoints.js';
+import { SupervisorError } from './errors.js';
+import { FlushControl } from './flush-control.js';
+import { IngressServers } from './ingress.js';
+import { enabledUnits, planWorkers } from './plan.js';
+import { WorkerSet } from './workers.js';
+
+export const EXTENSION_NAME = 'datadog-agent';
+/** SHUTDOWN work ends this long before the platform's deadline, so exit happens before the SIGKILL. */
+export const SHUTDOWN_MARGIN_MS = 100;
+/** After SHUTDOWN, wait for the platform's last telemetry until it is quiet this long (bottlecap waits up to 300 ms). */
+export const TELEMETRY_QUIET_MS = 50;
+export const TELEMETRY_WAIT_MAX_MS = 300;
+export const REGISTER_ATTEMPTS = 3;
+
+export interface RunOptions {
+  /** Directory of the bundled code: units.json and worker.cjs live here. */
+  codeDir: string;
+  /** Worker thread entry; `<codeDir>/worker.cjs` by default. */
+  workerEntry?: string;
+  /** Where self-log lines go (tests); stdout by default. */
+  write?: (line: string) => void;
+}
+
+/** Reads the layer's units.json. Missing file: no units (the extension still serves the Lambda APIs). */
+export function readUnits(codeDir: string): UnitSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(codeDir, 'units.json'), 'utf8');
+  } catch {
+    return [];
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new SupervisorError('SV_ERR_UNITS_MANIFEST', `units.json is not JSON: ${(err as Error).message}`);
+  }
+  const list = (parsed as { units?: unknown }).units;
+  if (!Array.isArray(list)) throw new SupervisorError('SV_ERR_UNITS_MANIFEST', 'units.json has no "units" array');
+  const seen = new Set<string>();
+  return list.map((u: unknown, i) => {
+    const o = (u ?? {}) as Record<string, unknown>;
+    const ingress = Array.isArray(o['ingress']) ? o['ingress'] : [];
+    const events = Array.isArray(o['events']) ? o['events'] : [];
+    if (typeof o['name'] !== 'string' || typeof o['module'] !== 'string' || seen.has(o['name']) ||
+      !ingress.every((x) => (INGRESSES as readonly unknown[]).includes(x)) || !events.every((x) => x === 'platform' || x === 'invocation')) {
+      throw new SupervisorError('SV_ERR_UNITS_MANIFEST', `units.json entry ${i} is invalid`);
+    }
+    seen.add(o['name']);
+    const spec: UnitSpec = { name: o['name'], module: o['module'], ingress: ingress as UnitSpec['ingress'], events: events as UnitSpec['events'] };
+    if (typeof o['weight'] === 'number') spec.weight = o['weight'];
+    if (typeof o['enabledBy'] === 'string') spec.enabledBy = o['enabledBy'];
+    return spec;
+  });
+}
+
+const summary = (reports: readonly UnitFlushReport[]): { sent: number; dropped: number; pending: number; failed: string[] } => ({
+  sent: reports.reduce((a, r) => a + r.sent, 0),
+  dropped: reports.reduce((a, r) => a + r.dropped, 0),
+  pending: reports.reduce((a, r) => a + r.pending, 0),
+  failed: reports.filter((r) => !r.ok).map((r) => `${r.unit}:${r.error?.code ?? '?'}`),
+});
+
+/** Runs the extension until SHUTDOWN; resolves with the process exit code. */
+export async function runExtension(options: RunOptions): Promise<number> {
+  const cp = new Checkpoints();
+  const env = processEnv();
+  const write = options.write;
+  const managed = env['AWS_LAMBDA_INITIALIZATION_TYPE'] === 'lambda-managed-instances';
+  const runtimeApi = env['AWS_LAMBDA_RUNTIME_API'];
+  if (runtimeApi === undefined || runtimeApi === '') {
+    createBootLogger({ level: 'error', bindings: { component: 'supervisor' }, ...(write ? { write } : {}) })
+      .fatal('AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda (or its emulator)');
+    return 1;
+  }
+  const client = new ExtensionClient({ runtimeApi, name: EXTENSION_NAME });
+  // Register goes out first; config loads while it is in flight.
+  const registering = registerWithRetry(client, managed ? ['SHUTDOWN'] : ['INVOKE', 'SHUTDOWN']);
+  registering.catch(() => undefined);
+
+  const { config, warnings, yamlFile } = loadConfig(env);
+  cp.mark('config parsed');
+  const logger = createBootLogger({ level: config.logLevel, bindings: { component: 'supervisor' }, ...(write ? { write } : {}) });
+  for (const w of warnings) logger.warn(w);
+  if (yamlFile !== undefined) logger.debug({ file: yamlFile }, 'read datadog.yaml');
+
+  let registration: Awaited<typeof registering>;
+  try {
+    registration = await registering;
+  } catch (err) {
+    logger.fatal({ err }, 'could not register with the Extensions API; exiting');
+    return 1;
+  }
+  cp.mark('register done');
+
+  const sv = new Supervisor(config, logger, client, cp, options, registration.accountId, managed);
+  return sv.run();
+}
+
+async function registerWithRetry(client: ExtensionClient, events: ('INVOKE' | 'SHUTDOWN')[]): Promise<{ accountId: string | undefined }> {
+  let last: unknown;
+  for (let i = 0; i < REGISTER_ATTEMPTS; i++) {
+    try {
+      return await client.register(events);
+    } catch (err) {
+      last = err;
+      // A 4xx is an answer, not a glitch: retrying cannot help.
+      const status = (err as { status?: number }).status;
+      if (status !== undefined && status >= 400 && status < 500) break;
+      await new Promise((r) => setTimeout(r, 25 * (i + 1)));
+    }
+  }
+  throw last;
+}
+
+class Supervisor {
+  readonly #config: Readonly<Config>;
+  readonly #log: Logger;
+  readonly #client: ExtensionClient;
+  readonly #cp: Checkpoints;
+  readonly #opts: RunOptions;
+  readonly #accountId: string | undefined;
+  readonly #managed: boolean;
+  readonly #flush: FlushControl;
+  #units: UnitSpec[] = [];
+  #workers: WorkerSet | undefined;
+  #ingress: IngressServers | undefined;
+  /** Every flush runs on this chain, so flushes never overlap. */
+  #flushChain: Promise<unknown> = Promise.resolve();
+  #nonBlocking: Promise<unknown> | undefined;
+  #runtimeDone = new Map<string, () => void>();
+  #doneIds = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #invocations = 0;
+
+  constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, accountId: string | undefined, managed: boolean) {
+    this.#config = config;
+    this.#log = logger;
+    this.#client = client;
+    this.#cp = cp;
+    this.#opts = opts;
+    this.#accountId = accountId;
+    this.#managed = managed;
+    const strategy = managed && config.flushStrategy.kind !== 'continuously' ? { kind: 'continuously' as const, intervalMs: 30_000 } : config.flushStrategy;
+    if (managed && config.flushStrategy.kind !== 'default' && config.flushStrategy.kind !== 'continuously') {
+      logger.warn({ strategy: config.flushStrategy.kind }, 'managed instances flush continuously; DD_SERVERLESS_FLUSH_STRATEGY ignored');
+    }
+    this.#flush = new FlushControl(strategy, config.flushTimeoutMs);
+  }
+
+  async run(): Promise<number> {
+    let first: Promise<NextEvent>;
+    try {
+      ({ first } = await this.#initActive());
+    } catch (err) {
+      this.#log.error({ err, code: (err as { code?: unknown }).code }, 'init failed after register; running idle (no telemetry is collected) so the function keeps working');
+      await this.#teardown();
+      return this.#idle();
+    }
+    return this.#loop(first);
+  }
+
+  /** Everything between register and the first /next. Returns the pending first /next. */
+  async #initActive(): Promise<{ first: Promise<NextEvent> }> {
+    const config = this.#config;
+    this.#units = enabledUnits(readUnits(this.#opts.codeDir), config);
+    const plan = planWorkers(config.workers, this.#units);
+    const tags = functionTags(config, this.#accountId);
+    this.#workers = new WorkerSet({
+      entry: this.#opts.workerEntry ?? path.join(this.#opts.codeDir, 'worker.cjs'),
+      threads: plan.threads,
+      unitsDir: this.#opts.codeDir,
+      config,
+      tags,
+      accountId: this.#accountId,
+      env: workerEnv(),
+      logger: this.#log.child({ component: 'workers' }),
+      onReady: (slot, units) => {
+        this.#cp.mark(`worker w${slot} READY`);
+        this.#log.debug({ worker: slot, units }, 'worker ready');
+        if (this.#workers?.allReady()) this.#emitCheckpoints();
+      },
+      onFlushRequest: (unit, blocking) => {
+        this.#log.debug({ unit, blocking }, 'flush requested');
+        if (blocking) void this.#flushAll('requested');
+        else this.#flushNonBlocking('requested');
+      },
+    });
+    this.#ingress = new IngressServers({ config, logger: this.#log.child({ component: 'ingress' }), workers: this.#workers, units: this.#units, onPlatform: (e) => this.#onPlatform(e) });
+    await this.#ingress.bind();
+    this.#cp.mark('listeners bound');
+    await this.#client.subscribeTelemetry({
+      schemaVersion: this.#managed ? '2025-01-29' : '2022-12-13',
+      destination: { protocol: 'HTTP', URI: `http://sandbox:${config.ports.telemetry}/` },
+      types: config.logsEnabled ? ['platform', 'function', 'extension'] : ['platform'],
+      buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+    });
+    this.#cp.mark('subscribed');
+    const first = this.#client.next(() => this.#cp.mark('first /next sent'));
+    first.catch(() => undefined);
+    // Workers only after /next is on the wire: spawning them first delays it by 12-17 ms.
+    setImmediate(() => {
+      this.#workers?.start();
+      this.#log.info({
+        workers: plan.threads.length,
+        budget: config.workers,
+        budgetSource: config.workersSource,
+        poolThreads: plan.poolThreads,
+        assignment: plan.threads.map((t, i) => `w${i + 1}:${t.map((u) => u.name).join('+')}`),
+      }, 'worker assignment');
+      if (plan.threads.length === 0) this.#emitCheckpoints();
+    });
+    const interval = this.#flush.intervalMs;
+    if (interval !== undefined) {
+      this.#timer = setInterval(() => this.#onTick(), interval);
+      this.#timer.unref();
+    }
+    return { first };
+  }
+
+  #emitCheckpoints(): void {
+    const list = this.#cp.list;
+    if (this.#log.isLevelEnabled('debug')) this.#log.debug({ checkpoints: list }, `extension ready in ${this.#cp.find('first /next sent')?.totalMs.toFixed(3) ?? '?'} ms`);
+    this.#cp.emit(this.#config.checkpoints, this.#opts.write ?? ((l) => writeSync(1, l)));
+  }
+
+  async #loop(first: Promise<NextEvent>): Promise<number> {
+    let pending = first;
+    for (;;) {
+      let ev: NextEvent;
+      try {
+        ev = await pending;
+      } catch (err) {
+        // Datadog's extension treats a failed or unparsable /next as a shutdown.
+        this.#log.error({ err }, '/next failed; shutting down');
+        return this.#shutdown({ eventType: 'SHUTDOWN', shutdownReason: 'next-failed', deadlineMs: Date.now() + 1500 });
+      }
+      if (ev.eventType === 'SHUTDOWN') return this.#shutdown(ev);
+      if (this.#managed) {
+        this.#log.error({ requestId: ev.requestId }, 'INVOKE received in managed-instance mode; ignored');
+      } else {
+        await this.#onInvoke(ev);
+      }
+      pending = this.#client.next();
+    }
+  }
+
+  async #onInvoke(ev: Extract<NextEvent, { eventType: 'INVOKE' }>): Promise<void> {
+    this.#invocations++;
+    const now = Date.now();
+    const event: InvocationEvent = { kind: 'invoke', requestId: ev.requestId, deadlineMs: ev.deadlineMs, invokedFunctionArn: ev.invokedFunctionArn, receivedAt: now };
+    this.#broadcastInvocation(event);
+    const decision = this.#flush.evaluate(now);
+    this.#log.debug({ requestId: ev.requestId, decision }, 'invoke');
+    switch (decision) {
+      case 'end':
+        await this.#waitRuntimeDone(ev.requestId, ev.deadlineMs);
+        await this.#flushAll('end');
+        return;
+      case 'periodic':
+        await this.#flushAll('periodic');
+        return;
+      case 'continuous':
+        this.#flushNonBlocking('continuous');
+        return;
+      case 'dont':
+        return;
+    }
+  }
+
+  #broadcastInvocation(event: InvocationEvent): void {
+    for (const u of this.#units) if (u.events.includes('invocation')) this.#workers?.send(u.name, { p: PROTOCOL, t: 'INVOCATION', unit: u.name, event });
+  }
+
+  #onPlatform(events: PlatformEvent[]): void {
+    for (const e of events) {
+      if (e.type !== 'platform.runtimeDone') continue;
+      const id = (e.record as { requestId?: unknown } | null)?.requestId;
+      if (typeof id !== 'string') continue;
+      const waiter = this.#runtimeDone.get(id);
+      if (waiter) waiter();
+      else {
+        this.#doneIds.add(id);
+        if (this.#doneIds.size > 64) this.#doneIds.delete(this.#doneIds.values().next().value as string);
+      }
+    }
+  }
+
+  /** `end` flushing waits for the runtime to finish, so the invocation's own data is in the flush. */
+  async #waitRuntimeDone(requestId: string, deadlineMs: number): Promise<void> {
+    if (this.#doneIds.delete(requestId)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#runtimeDone.delete(requestId);
+        this.#log.warn({ requestId }, 'no platform.runtimeDone before the invocation deadline; flushing anyway');
+        resolve();
+      }, Math.max(0, deadlineMs - Date.now()));
+      timer.unref();
+      this.#runtimeDone.set(requestId, () => {
+        clearTimeout(timer);
+        this.#runtimeDone.delete(requestId);
+        resolve();
+      });
+    });
+  }
+
+  #onTick(): void {
+    // While waiting on /next only the default strategy flushes on the timer (bottlecap §6); managed
+    // instances flush continuously from the timer.
+    if (this.#managed) this.#flushNonBlocking('continuous');
+    else if (this.#flush.strategy.kind === 'default') this.#flushNonBlocking('interval');
+  }
+
+  /** A blocking flush: waits for any flush in progress, then flushes and waits for every ack. */
+  #flushAll(reason: FlushReason, deadline = Date.now() + this.#config.flushTimeoutMs): Promise<UnitFlushReport[]> {
+    const run = this.#flushChain.then(async () => {
+      const workers = this.#workers;
+      if (!workers || workers.size === 0) return [];
+      this.#flush.flushed(Date.now());
+      const t0 = performance.now();
+      const reports = await workers.request('FLUSH', reason, deadline);
+      const s = summary(reports);
+      const level = s.failed.length > 0 ? 'warn' : 'debug';
+      this.#log[level]({ reason, ms: Math.round((performance.now() - t0) * 100) / 100, ...s }, 'flush done');
+      return reports;
+    });
+    this.#flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A flush that the /next loop does not wait for; skipped while another one is still running. */
+  #flushNonBlocking(reason: FlushReason): void {
+    if (this.#nonBlocking !== undefined) return;
+    this.#nonBlocking = this.#flushAll(reason).finally(() => {
+      this.#nonBlocking = undefined;
+    });
+  }
+
+  async #shutdown(ev: Extract<NextEvent, { eventType: 'SHUTDOWN' }>): Promise<number> {
+    const t0 = performance.now();
+    const deadline = ev.deadlineMs - SHUTDOWN_MARGIN_MS;
+    this.#log.info({ reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, budgetMs: deadline - Date.now() }, 'shutting down');
+    if (this.#timer) clearInterval(this.#timer);
+    this.#broadcastInvocation({ kind: 'shutdown', reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, receivedAt: Date.now() });
+    const ingress = this.#ingress;
+    const workers = this.#workers;
+    // 1. Stop new input; what was received is handed over.
+    ingress?.stopInputs();
+    // 2. The platform may still be delivering the last telemetry batch: wait until it is quiet.
+    if (ingress) {
+      const until = Math.min(Date.now() + TELEMETRY_WAIT_MAX_MS, deadline - (deadline - Date.now()) / 2);
+      while (Date.now() < until && Date.now() - ingress.lastTelemetryAt < TELEMETRY_QUIET_MS) await sleep(10);
+      await ingress.close();
+    }
+    let reports: UnitFlushReport[] = [];
+    if (workers && workers.size > 0) {
+      // 3. Threads still starting get their queued input and the commands once READY.
+      // 4. Drain (finish in-flight requests), then the final flush, both acknowledged.
+      await this.#flushChain;
+      const drained = await workers.request('SHUTDOWN', 'shutdown', deadline);
+      const drainFailed = drained.filter((r) => !r.ok);
+      if (drainFailed.length > 0) this.#log.warn({ failed: summary(drainFailed).failed }, 'drain incomplete');
+      reports = await this.#flushAll('shutdown', deadline);
+      await workers.close();
+    }
+    this.#client.close();
+    const s = summary(reports);
+    this.#log.info({
+      ms: Math.round((performance.now() - t0) * 100) / 100,
+      invocations: this.#invocations,
+      ...s,
+      ingress: ingress?.counters,
+      workers: workers?.stats,
+    }, 'shutdown complete');
+    return 0;
+  }
+
+  async #teardown(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#ingress?.close().catch(() => undefined);
+    await this.#workers?.close().catch(() => undefined);
+  }
+
+  /** Keeps answering /next without instrumentation until SHUTDOWN (bottlecap's extension_loop_idle). */
+  async #idle(): Promise<number> {
+    for (;;) {
+      let ev: NextEvent;
+      try {
+        ev = await this.#client.next();
+      } catch (err) {
+        this.#log.error({ err }, '/next failed in idle mode; exiting');
+        return 0;
+      }
+      if (ev.eventType === 'SHUTDOWN') {
+        this.#log.info({ reason: ev.shutdownReason }, 'shutting down (idle)');
+        this.#client.close();
+        return 0;
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

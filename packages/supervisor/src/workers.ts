@@ -1,0 +1,358 @@
+// The worker threads and everything the supervisor sends them. Each slot is one thread running a
+// fixed set of units. Messages to a slot wait (bounded) until its READY; a crashed slot is restarted
+// up to a limit, and every request pending on it is answered as failed the moment it exits.
+import { performance } from 'node:perf_hooks';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { Socket } from 'node:net';
+import type { Config } from '@dd-lambda/config';
+import type { Logger } from '@dd-lambda/logger';
+import { PROTOCOL, classifyFromWorker, toWireError } from '@dd-lambda/protocol';
+import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
+import { SupervisorError } from './errors.js';
+
+/** Bytes a slot may hold before READY (datagrams, telemetry); beyond that input is dropped and counted. */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** Connections held, paused, before READY; beyond that new ones are closed (the kernel holds their bytes). */
+export const MAX_QUEUED_CONNECTIONS = 256;
+export const MAX_RESTARTS = 5;
+
+export interface WorkerSetOptions {
+  /** The worker thread entry file. */
+  entry: string;
+  threads: UnitSpec[][];
+  unitsDir: string;
+  config: Readonly<Config>;
+  tags: Record<string, string>;
+  accountId: string | undefined;
+  env: Record<string, string>;
+  logger: Logger;
+  maxRestarts?: number;
+  onReady?: (slot: number, units: string[], msSinceSpawn: number) => void;
+  onFlushRequest?: (unit: string, blocking: boolean) => void;
+}
+
+interface Pending {
+  kind: 'FLUSH' | 'SHUTDOWN';
+  resolve: (reports: UnitFlushReport[]) => void;
+}
+
+interface Queued { msg: ToWorker; transfer: ArrayBuffer[]; bytes: number }
+
+class Slot {
+  readonly index: number;
+  readonly units: UnitSpec[];
+  worker: Worker | undefined;
+  ready = false;
+  /** Units that actually started in the current thread (READY lists them). */
+  started: string[] = [];
+  queue: Queued[] = [];
+  queuedBytes = 0;
+  heldConnections: { socket: Socket; start: () => void }[] = [];
+  connections = new Set<Socket>();
+  pending = new Map<number, Pending>();
+  restarts = 0;
+  dead = false;
+  spawnedAt = 0;
+
+  constructor(index: number, units: UnitSpec[]) {
+    this.index = index;
+    this.units = units;
+  }
+}
+
+export interface WorkerSetStats {
+  crashes: number;
+  restarts: number;
+  droppedBytes: number;
+  droppedConnections: number;
+}
+
+export class WorkerSet {
+  readonly #o: WorkerSetOptions;
+  readonly #slots: Slot[];
+  readonly #owner = new Map<string, Slot>();
+  #nextId = 1;
+  #closing = false;
+  readonly stats: WorkerSetStats = { crashes: 0, restarts: 0, droppedBytes: 0, droppedConnections: 0 };
+
+  constructor(options: WorkerSetOptions) {
+    this.#o = options;
+    this.#slots = options.threads.map((units, i) => new Slot(i + 1, units));
+    for (const s of this.#slots) for (const u of s.units) this.#owner.set(u.name, s);
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Spawns every thread; they load in parallel. */
+  start(): void {
+    for (const s of this.#slots) this.#spawn(s);
+  }
+
+  hasUnit(unit: string): boolean {
+    const s = this.#owner.get(unit);
+    return s !== undefined && !s.dead;
+  }
+
+  allReady(): boolean {
+    return this.#slots.every((s) => s.ready || s.dead);
+  }
+
+  /** Resolves when every live slot is READY, or at the deadline. */
+  async whenReady(deadline: number): Promise<boolean> {
+    while (!this.allReady() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5).unref());
+    return this.allReady();
+  }
+
+  #spawn(s: Slot): void {
+    const init: WorkerInit<Config> = {
+      p: PROTOCOL,
+      worker: s.index,
+      units: s.units,
+      remoteUnits: [...this.#owner.keys()].filter((u) => this.#owner.get(u) !== s),
+      unitsDir: this.#o.unitsDir,
+      config: this.#o.config,
+      tags: this.#o.tags,
+      accountId: this.#o.accountId,
+    };
+    s.ready = false;
+    s.started = [];
+    s.spawnedAt = performance.now();
+    // execArgv [] and an env without NODE_OPTIONS: the function's Node flags are not ours.
+    const w = new Worker(this.#o.entry, {
+      name: `dd-lambda-w${s.index}`,
+      workerData: init,
+      execArgv: [],
+      env: this.#o.env,
+      resourceLimits: workerHeapLimits(this.#o.config.aws.memorySizeMB),
+    });
+    s.worker = w;
+    w.on('message', (raw: unknown) => this.#onMessage(s, w, raw));
+    w.on('error', (err) => {
+      this.#o.logger.error({ err, worker: s.index, units: s.units.map((u) => u.name) }, 'worker crashed');
+    });
+    w.on('messageerror', (err) => this.#o.logger.error({ err, worker: s.index }, 'worker message could not be deserialised'));
+    w.on('exit', (code) => this.#onExit(s, w, code));
+  }
+
+  #onMessage(s: Slot, w: Worker, raw: unknown): void {
+    if (s.worker !== w) return;
+    const c = classifyFromWorker(raw);
+    if (c.kind === 'foreign') return;
+    if (c.kind === 'unknown') {
+      this.#o.logger.error({ worker: s.index, tag: c.tag }, 'unknown message from worker; restarting it');
+      void w.terminate();
+      return;
+    }
+    this.#handle(s, c.msg);
+  }
+
+  #handle(s: Slot, msg: FromWorker): void {
+    switch (msg.t) {
+      case 'READY': {
+        s.ready = true;
+        s.started = msg.units;
+        const ms = performance.now() - s.spawnedAt;
+        this.#o.onReady?.(s.index, msg.units, ms);
+        this.#wirePeers(s);
+        const queue = s.queue;
+        s.queue = [];
+        s.queuedBytes = 0;
+        for (const q of queue) s.worker?.postMessage(q.msg, q.transfer);
+        const held = s.heldConnections;
+        s.heldConnections = [];
+        for (const h of held) if (!h.socket.destroyed) h.start();
+        return;
+      }
+      case 'ERROR':
+        this.#o.logger.error({ worker: s.index, unit: msg.unit, code: msg.error.code, error: msg.error.message, fatal: msg.fatal }, 'worker reported an error');
+        return;
+      case 'FLUSHED':
+      case 'DRAINED': {
+        const p = s.pending.get(msg.id);
+        if (p) {
+          s.pending.delete(msg.id);
+          p.resolve(msg.reports);
+        }
+        return;
+      }
+      case 'FLUSH_REQUEST':
+        this.#o.onFlushRequest?.(msg.unit, msg.blocking);
+        return;
+    }
+  }
+
+  /** Peer channels between this slot and every other ready slot, so units can message each other. */
+  #wirePeers(s: Slot): void {
+    for (const other of this.#slots) {
+      if (other === s || !other.ready || other.worker === undefined || s.worker === undefined) continue;
+      const { port1, port2 } = new MessageChannel();
+      s.worker.postMessage({ p: PROTOCOL, t: 'PEER', worker: other.index, units: other.started, port: port1 } satisfies ToWorker, [port1]);
+      other.worker.postMessage({ p: PROTOCOL, t: 'PEER', worker: s.index, units: s.started, port: port2 } satisfies ToWorker, [port2]);
+    }
+  }
+
+  #onExit(s: Slot, w: Worker, code: number): void {
+    if (s.worker !== w) return;
+    s.worker = undefined;
+    s.ready = false;
+    // Requests pending on the thread fail now, not at their deadline.
+    for (const [id, p] of s.pending) {
+      s.pending.delete(id);
+      const error = toWireError(new SupervisorError('SV_ERR_WORKER_EXIT', `worker ${s.index} exited (code ${code}) during ${p.kind}`));
+      p.resolve(s.units.map((u) => ({ unit: u.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: 0, error })));
+    }
+    // Connections bridged to the dead thread cannot be resumed mid-request; clients reconnect.
+    for (const c of s.connections) c.destroy();
+    s.connections.clear();
+    if (this.#closing) return;
+    this.stats.crashes++;
+    const limit = this.#o.maxRestarts ?? MAX_RESTARTS;
+    if (s.restarts >= limit) {
+      s.dead = true;
+      this.#o.logger.error({ worker: s.index, code, restarts: s.restarts, units: s.units.map((u) => u.name) }, 'worker exited too often; its units stay down');
+      this.#dropQueued(s);
+      return;
+    }
+    s.restarts++;
+    this.stats.restarts++;
+    this.#o.logger.warn({ worker: s.index, code, restart: s.restarts, limit }, 'worker exited; restarting it');
+    // A short, growing delay so a unit that crashes at start does not spin.
+    setTimeout(() => {
+      if (!this.#closing) this.#spawn(s);
+    }, 20 * s.restarts).unref();
+  }
+
+  #dropQueued(s: Slot): void {
+    this.stats.droppedBytes += s.queuedBytes;
+    s.queue = [];
+    s.queuedBytes = 0;
+    for (const h of s.heldConnections) h.socket.destroy();
+    this.stats.droppedConnections += s.heldConnections.length;
+    s.heldConnections = [];
+  }
+
+  /**
+   * Sends data to the unit's thread, or queues it until READY. Returns false (and counts the drop)
+   * when the unit has no live thread or the queue is full.
+   */
+  send(unit: string, msg: ToWorker, transfer: ArrayBuffer[] = [], bytes = 0): boolean {
+    const s = this.#owner.get(unit);
+    if (!s || s.dead || this.#closing) {
+      this.stats.droppedBytes += bytes;
+      return false;
+    }
+    if (s.ready && s.worker) {
+      s.worker.postMessage(msg, transfer);
+      return true;
+    }
+    if (s.queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      this.stats.droppedBytes += bytes;
+      return false;
+    }
+    s.queue.push({ msg, transfer, bytes });
+    s.queuedBytes += bytes;
+    return true;
+  }
+
+  /**
+   * Hands a TCP connection to the unit's thread: its bytes are bridged over a fresh MessageChannel.
+   * Before READY the socket waits paused.
+   */
+  connect(unit: string, ingress: 'apm' | 'lifecycle', socket: Socket, connId: number): boolean {
+    const s = this.#owner.get(unit);
+    if (!s || s.dead || this.#closing) return false;
+    const start = (): void => {
+      const w = s.worker;
+      if (!w) return void socket.destroy();
+      const { port1, port2 } = new MessageChannel();
+      bridge(socket, port1);
+      s.connections.add(socket);
+      socket.once('close', () => s.connections.delete(socket));
+      w.postMessage({ p: PROTOCOL, t: 'CONNECTION', unit, ingress, connId, port: port2 } satisfies ToWorker, [port2]);
+      socket.resume();
+    };
+    if (s.ready && s.worker) {
+      start();
+      return true;
+    }
+    if (s.heldConnections.length >= MAX_QUEUED_CONNECTIONS) {
+      this.stats.droppedConnections++;
+      return false;
+    }
+    socket.pause();
+    s.heldConnections.push({ socket, start });
+    return true;
+  }
+
+  /**
+   * FLUSH (or SHUTDOWN = drain) to every live thread; resolves with every unit's report by the
+   * deadline. Threads not READY yet get the command after their queued data.
+   */
+  request(kind: 'FLUSH' | 'SHUTDOWN', reason: FlushReason, deadline: number): Promise<UnitFlushReport[]> {
+    const live = this.#slots.filter((s) => !s.dead && (s.worker !== undefined || !this.#closing));
+    return Promise.all(live.map((s) => new Promise<UnitFlushReport[]>((resolve) => {
+      const id = this.#nextId++;
+      const timer = setTimeout(() => {
+        if (!s.pending.delete(id)) return;
+        const error = toWireError(new SupervisorError('SV_ERR_FLUSH_TIMEOUT', `worker ${s.index} did not answer ${kind} by the deadline`));
+        resolve(s.units.map((u) => ({ unit: u.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: 0, error })));
+      }, Math.max(0, deadline - Date.now()) + 5);
+      timer.unref();
+      s.pending.set(id, { kind, resolve: (r) => { clearTimeout(timer); resolve(r); } });
+      const msg: ToWorker = kind === 'FLUSH' ? { p: PROTOCOL, t: 'FLUSH', id, reason, deadline } : { p: PROTOCOL, t: 'SHUTDOWN', id, deadline };
+      if (s.ready && s.worker) s.worker.postMessage(msg);
+      else s.queue.push({ msg, transfer: [], bytes: 0 });
+    }))).then((all) => all.flat());
+  }
+
+  /** Terminates every thread; restarts stop. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const s of this.#slots) this.#dropQueued(s);
+    await Promise.all(this.#slots.map((s) => s.worker?.terminate()));
+  }
+}
+
+/** Pipes a supervisor-side socket to a connection channel, both directions, ends and resets included. */
+function bridge(socket: Socket, p: MessagePort): void {
+  let open = true;
+  const closePort = (error?: string): void => {
+    if (!open) return;
+    open = false;
+    p.postMessage(error === undefined ? { c: 'close' } : { c: 'close', error });
+    p.close();
+  };
+  socket.on('data', (b: Buffer) => {
+    if (!open) return;
+    const ab = new Uint8Array(b).slice().buffer;
+    p.postMessage(ab, [ab]);
+  });
+  socket.on('end', () => open && p.postMessage({ c: 'end' }));
+  socket.on('error', (err) => closePort(err.message));
+  socket.on('close', () => closePort());
+  p.on('message', (f: ArrayBuffer | { c: 'end' } | { c: 'close' }) => {
+    if (f instanceof ArrayBuffer) socket.write(Buffer.from(f));
+    else if (f.c === 'end') socket.end();
+    else {
+      open = false;
+      socket.destroy();
+    }
+  });
+  p.on('close', () => {
+    open = false;
+    socket.destroy();
+  });
+}
+
+/**
+ * V8 heap limits for workers: a small young generation keeps each idle thread's RSS down; the old
+ * generation gets a share of the function's memory so a runaway pipeline dies (and restarts)
+ * before the sandbox runs out.
+ */
+export function workerHeapLimits(memorySizeMB: number | undefined): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number } {
+  const mem = memorySizeMB ?? 1024;
+  return { maxYoungGenerationSizeMb: mem <= 512 ? 4 : 8, maxOldGenerationSizeMb: Math.max(48, Math.min(512, Math.floor(mem / 4))) };
+}
