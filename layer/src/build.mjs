@@ -34,7 +34,7 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   external: ['yaml'],
-  inject: [path.join(here, 'import-meta-url.cjs')],
+  inject: [path.join(here, 'import-meta-url.mjs')],
   define: { 'import.meta.url': 'importMetaUrl' },
 };
 
@@ -44,7 +44,8 @@ await build({ ...common, entryPoints: { supervisor: supervisorEntry, worker: wor
 for (const u of UNITS) {
   await build({ ...common, entryPoints: { [u.name]: u.entry }, outdir: path.join(code, 'units'), outExtension: { '.js': '.cjs' } });
 }
-writeFileSync(path.join(code, 'units.json'), `${JSON.stringify({ units: UNITS.map(({ entry: _entry, ...spec }) => ({ ...spec, module: `units/${spec.name}.cjs` })) }, null, 2)}\n`);
+const manifest = UNITS.map((u) => ({ name: u.name, module: `units/${u.name}.cjs`, ingress: u.ingress, events: u.events, weight: u.weight, enabledBy: u.enabledBy }));
+writeFileSync(path.join(code, 'units.json'), `${JSON.stringify({ units: manifest }, null, 2)}\n`);
 
 // yaml as its own small package, required lazily by the config loader.
 const yamlDir = path.join(code, 'node_modules', 'yaml');

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { parse as ParseYaml } from 'yaml';
 
 /** Keys whose value is structured (lists of objects, maps): kept as JSON text, parsed like the env var. */
 const JSON_KEYS = new Set(['ADDITIONAL_ENDPOINTS', 'LOGS_CONFIG_PROCESSING_RULES', 'LOGS_CONFIG_ADDITIONAL_ENDPOINTS',
@@ -60,7 +61,7 @@ export function readDatadogYaml(taskRoot: string): YamlResult {
     return { values: new Map(), file: undefined, error: undefined };
   }
   try {
-    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    const { parse } = createRequire(import.meta.url)('yaml') as { parse: typeof ParseYaml };
     return { values: flattenYaml(parse(text)), file, error: undefined };
   } catch (err) {
     return { values: new Map(), file, error: `${file}: not valid YAML (${(err as Error).message.split('\n')[0] ?? ''}); ignored` };

@@ -3,8 +3,7 @@ export type SupervisorErrorCode =
   | 'SV_ERR_BIND'
   | 'SV_ERR_UNITS_MANIFEST'
   | 'SV_ERR_WORKER_EXIT'
-  | 'SV_ERR_FLUSH_TIMEOUT'
-  | 'SV_ERR_WORKER_GONE';
+  | 'SV_ERR_FLUSH_TIMEOUT';
 
 export class SupervisorError extends Error {
   readonly code: SupervisorErrorCode;

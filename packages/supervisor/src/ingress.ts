@@ -98,7 +98,8 @@ export class IngressServers {
   }
 
   #bindTcp(ingress: TcpIngress, port: number): Promise<void> {
-    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.#onConnection(ingress, socket));
+    // allowHalfOpen: a client that half-closes after its request must still get the answer.
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.#onConnection(ingress, socket));
     this.#tcp.push(server);
     return this.#listen(server, port, '127.0.0.1', ingress === 'apm' ? 'traces' : 'the lifecycle API');
   }

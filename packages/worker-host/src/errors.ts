@@ -3,7 +3,6 @@ export type WorkerHostErrorCode =
   | 'WH_ERR_UNIT_LOAD'
   | 'WH_ERR_UNIT_CALL'
   | 'WH_ERR_FLUSH_DEADLINE'
-  | 'WH_ERR_NO_ROUTE'
   | 'WH_ERR_PROTOCOL';
 
 export class WorkerHostError extends Error {
