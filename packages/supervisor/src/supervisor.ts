@@ -19,6 +19,7 @@ import { SupervisorError } from './errors.js';
 import { FlushControl } from './flush-control.js';
 import { IngressServers } from './ingress.js';
 import { enabledUnits, planWorkers } from './plan.js';
+import type { WorkerPlan } from './plan.js';
 import { WorkerSet } from './workers.js';
 
 export const EXTENSION_NAME = 'datadog-agent';
@@ -101,17 +102,21 @@ export async function runExtension(options: RunOptions): Promise<number> {
   for (const w of warnings) logger.warn(w);
   if (yamlFile !== undefined) logger.debug({ file: yamlFile }, 'read datadog.yaml');
 
+  // Sockets bind while register is still in flight.
+  const sv = new Supervisor(config, logger, client, cp, options, managed);
+  const binding = sv.prepare();
+  binding.catch(() => undefined);
+
   let registration: Awaited<typeof registering>;
   try {
     registration = await registering;
   } catch (err) {
     logger.fatal({ err }, 'could not register with the Extensions API; exiting');
+    await sv.abandon();
     return 1;
   }
   cp.mark('register done');
-
-  const sv = new Supervisor(config, logger, client, cp, options, registration.accountId, managed);
-  return sv.run();
+  return sv.run(registration.accountId, binding);
 }
 
 async function registerWithRetry(client: ExtensionClient, events: ('INVOKE' | 'SHUTDOWN')[]): Promise<{ accountId: string | undefined }> {
@@ -136,10 +141,10 @@ class Supervisor {
   readonly #client: ExtensionClient;
   readonly #cp: Checkpoints;
   readonly #opts: RunOptions;
-  readonly #accountId: string | undefined;
   readonly #managed: boolean;
   readonly #flush: FlushControl;
   #units: UnitSpec[] = [];
+  #plan: WorkerPlan = { threads: [], poolThreads: 0 };
   #workers: WorkerSet | undefined;
   #ingress: IngressServers | undefined;
   /** Every flush runs on this chain, so flushes never overlap. */
@@ -150,13 +155,12 @@ class Supervisor {
   #timer: NodeJS.Timeout | undefined;
   #invocations = 0;
 
-  constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, accountId: string | undefined, managed: boolean) {
+  constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, managed: boolean) {
     this.#config = config;
     this.#log = logger;
     this.#client = client;
     this.#cp = cp;
     this.#opts = opts;
-    this.#accountId = accountId;
     this.#managed = managed;
     const strategy = managed && config.flushStrategy.kind !== 'continuously' ? { kind: 'continuously' as const, intervalMs: 30_000 } : config.flushStrategy;
     if (managed && config.flushStrategy.kind !== 'default' && config.flushStrategy.kind !== 'continuously') {
@@ -165,31 +169,19 @@ class Supervisor {
     this.#flush = new FlushControl(strategy, config.flushTimeoutMs);
   }
 
-  async run(): Promise<number> {
-    let first: Promise<NextEvent>;
-    try {
-      ({ first } = await this.#initActive());
-    } catch (err) {
-      this.#log.error({ err, code: (err as { code?: unknown }).code }, 'init failed after register; running idle (no telemetry is collected) so the function keeps working');
-      await this.#teardown();
-      return this.#idle();
-    }
-    return this.#loop(first);
-  }
-
-  /** Everything between register and the first /next. Returns the pending first /next. */
-  async #initActive(): Promise<{ first: Promise<NextEvent> }> {
+  /**
+   * Before register answers: read units.json, build the worker set (nothing spawned) and bind every
+   * ingestion socket. Rejections are handled by run(), which falls back to idle.
+   */
+  async prepare(): Promise<void> {
     const config = this.#config;
     this.#units = enabledUnits(readUnits(this.#opts.codeDir), config);
-    const plan = planWorkers(config.workers, this.#units);
-    const tags = functionTags(config, this.#accountId);
+    this.#plan = planWorkers(config.workers, this.#units);
     this.#workers = new WorkerSet({
       entry: this.#opts.workerEntry ?? path.join(this.#opts.codeDir, 'worker.cjs'),
-      threads: plan.threads,
+      threads: this.#plan.threads,
       unitsDir: this.#opts.codeDir,
       config,
-      tags,
-      accountId: this.#accountId,
       env: workerEnv(),
       logger: this.#log.child({ component: 'workers' }),
       onReady: (slot, units) => {
@@ -206,6 +198,31 @@ class Supervisor {
     this.#ingress = new IngressServers({ config, logger: this.#log.child({ component: 'ingress' }), workers: this.#workers, units: this.#units, onPlatform: (e) => this.#onPlatform(e) });
     await this.#ingress.bind();
     this.#cp.mark('listeners bound');
+  }
+
+  /** Register failed: release the sockets prepare() may have bound. */
+  async abandon(): Promise<void> {
+    await this.#teardown();
+  }
+
+  async run(accountId: string | undefined, binding: Promise<void>): Promise<number> {
+    let first: Promise<NextEvent>;
+    try {
+      await binding;
+      this.#workers?.identify(accountId, functionTags(this.#config, accountId));
+      ({ first } = await this.#initActive());
+    } catch (err) {
+      this.#log.error({ err, code: (err as { code?: unknown }).code }, 'init failed after register; running idle (no telemetry is collected) so the function keeps working');
+      await this.#teardown();
+      return this.#idle();
+    }
+    return this.#loop(first);
+  }
+
+  /** Everything between register and the first /next. Returns the pending first /next. */
+  async #initActive(): Promise<{ first: Promise<NextEvent> }> {
+    const config = this.#config;
+    const plan = this.#plan;
     await this.#client.subscribeTelemetry({
       schemaVersion: this.#managed ? '2025-01-29' : '2022-12-13',
       destination: { protocol: 'HTTP', URI: `http://sandbox:${config.ports.telemetry}/` },

@@ -2,14 +2,19 @@
 // fixed set of units. Messages to a slot wait (bounded) until its READY; a crashed slot is restarted
 // up to a limit, and every request pending on it is answered as failed the moment it exits.
 import { performance } from 'node:perf_hooks';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
+import type * as WorkerThreadsModule from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
 import { PROTOCOL, classifyFromWorker, toWireError } from '@dd-lambda/protocol';
 import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { SupervisorError } from './errors.js';
+
+// node:worker_threads costs ~1.4 ms to load: fetched when the first thread is spawned, after /next.
+type WorkerThreads = typeof WorkerThreadsModule;
+let threads: WorkerThreads | undefined;
+const wt = (): WorkerThreads => (threads ??= process.getBuiltinModule('node:worker_threads') as WorkerThreads);
 
 /** Bytes a slot may hold before READY (datagrams, telemetry); beyond that input is dropped and counted. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
@@ -23,8 +28,6 @@ export interface WorkerSetOptions {
   threads: UnitSpec[][];
   unitsDir: string;
   config: Readonly<Config>;
-  tags: Record<string, string>;
-  accountId: string | undefined;
   env: Record<string, string>;
   logger: Logger;
   maxRestarts?: number;
@@ -75,6 +78,8 @@ export class WorkerSet {
   #nextId = 1;
   #closing = false;
   readonly stats: WorkerSetStats = { crashes: 0, restarts: 0, droppedBytes: 0, droppedConnections: 0 };
+  #tags: Record<string, string> = {};
+  #accountId: string | undefined;
 
   constructor(options: WorkerSetOptions) {
     this.#o = options;
@@ -84,6 +89,12 @@ export class WorkerSet {
 
   get size(): number {
     return this.#slots.length;
+  }
+
+  /** The function's identity, known once register answered; travels to every thread. */
+  identify(accountId: string | undefined, tags: Record<string, string>): void {
+    this.#accountId = accountId;
+    this.#tags = tags;
   }
 
   /** Spawns every thread; they load in parallel. */
@@ -114,14 +125,14 @@ export class WorkerSet {
       remoteUnits: [...this.#owner.keys()].filter((u) => this.#owner.get(u) !== s),
       unitsDir: this.#o.unitsDir,
       config: this.#o.config,
-      tags: this.#o.tags,
-      accountId: this.#o.accountId,
+      tags: this.#tags,
+      accountId: this.#accountId,
     };
     s.ready = false;
     s.started = [];
     s.spawnedAt = performance.now();
     // execArgv [] and an env without NODE_OPTIONS: the function's Node flags are not ours.
-    const w = new Worker(this.#o.entry, {
+    const w = new (wt().Worker)(this.#o.entry, {
       name: `dd-lambda-w${s.index}`,
       workerData: init,
       execArgv: [],
@@ -188,7 +199,7 @@ export class WorkerSet {
   #wirePeers(s: Slot): void {
     for (const other of this.#slots) {
       if (other === s || !other.ready || other.worker === undefined || s.worker === undefined) continue;
-      const { port1, port2 } = new MessageChannel();
+      const { port1, port2 } = new (wt().MessageChannel)();
       s.worker.postMessage({ p: PROTOCOL, t: 'PEER', worker: other.index, units: other.started, port: port1 } satisfies ToWorker, [port1]);
       other.worker.postMessage({ p: PROTOCOL, t: 'PEER', worker: s.index, units: s.started, port: port2 } satisfies ToWorker, [port2]);
     }
@@ -267,7 +278,7 @@ export class WorkerSet {
     const start = (): void => {
       const w = s.worker;
       if (!w) return void socket.destroy();
-      const { port1, port2 } = new MessageChannel();
+      const { port1, port2 } = new (wt().MessageChannel)();
       bridge(socket, port1);
       s.connections.add(socket);
       socket.once('close', () => s.connections.delete(socket));

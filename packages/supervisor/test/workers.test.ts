@@ -20,7 +20,7 @@ function makeSet(threads: UnitSpec[][], maxRestarts = 2): { set: WorkerSet; read
   const lines: string[] = [];
   const set = new WorkerSet({
     entry, threads, unitsDir, maxRestarts,
-    config: loadConfig({}, { readYaml: false }).config, tags: {}, accountId: undefined, env: {},
+    config: loadConfig({}, { readYaml: false }).config, env: {},
     logger: createBootLogger({ level: 'info', write: (l) => lines.push(l) }),
     onReady: (slot) => ready.push(slot),
   });
