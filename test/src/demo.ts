@@ -33,6 +33,7 @@ const emu = new LambdaEmulator({
     DD_DD_URL: intakeUrl,
     DD_LOGS_CONFIG_LOGS_DD_URL: intakeUrl,
     DD_SERVICE: 'demo-orders',
+    DD_EXTENSION_CHECKPOINTS: '1',
   },
   onLog: (l) => console.log(`  ${l.source === 'extension' ? `[${l.name}] ` : ''}${l.text.replaceAll('\n', '\n  ')}`),
 });
