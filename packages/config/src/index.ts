@@ -1,4 +1,5 @@
-export { loadConfig, normalizeUrl, parseBool } from './load.js';
+export { loadConfig, normalizeUrl } from './load.js';
+export { parseBool } from './source.js';
 export type { LoadOptions } from './load.js';
 export { parseFlushStrategy } from './flush-strategy.js';
 export type { ParsedFlushStrategy } from './flush-strategy.js';

@@ -2,7 +2,7 @@
 // `DD_X` wins over `DATADOG_X`. Nothing here throws on a bad value: it warns and uses the default.
 import { arch } from 'node:process';
 import { parseFlushStrategy } from './flush-strategy.js';
-import { Source, isArray, isEndpointMap, parseBool } from './source.js';
+import { Source, isArray, isEndpointMap } from './source.js';
 import type { Env } from './source.js';
 import type { AwsConfig, Config, InitializationType, LoadedConfig, Ports } from './types.js';
 import { workerBudget } from './workers.js';
@@ -181,4 +181,3 @@ function deepFreeze<T>(value: T): Readonly<T> {
   return value;
 }
 
-export { parseBool };

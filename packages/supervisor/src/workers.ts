@@ -7,7 +7,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import { PROTOCOL, classifyFromWorker, toWireError } from '@dd-lambda/protocol';
+import { PROTOCOL, classifyFromWorker, ownArrayBuffer, toWireError } from '@dd-lambda/protocol';
 import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { SupervisorError } from './errors.js';
 
@@ -338,7 +338,7 @@ function bridge(socket: Socket, p: MessagePort): void {
   };
   socket.on('data', (b: Buffer) => {
     if (!open) return;
-    const ab = new Uint8Array(b).slice().buffer;
+    const ab = ownArrayBuffer(b);
     p.postMessage(ab, [ab]);
   });
   socket.on('end', () => open && p.postMessage({ c: 'end' }));
