@@ -1,0 +1,167 @@
+// Wire formats to the metrics intake: v2 series JSON and the sketches protobuf, cut into batches
+// the intake accepts (bottlecap §4: ≤ 1000 series / 5 MiB, ≤ 1000 sketches / 62 MiB).
+import { BinaryWriter, WireType as PbWire } from '@bufbuild/protobuf/wire';
+import type { Context, Resource } from './aggregator.js';
+import { BUCKET_S } from './aggregator.js';
+import type { DsdEvent, DsdServiceCheck } from './parse.js';
+
+/** MetricIntakeType of the v2 series API (0 unspecified, 1 count, 2 rate, 3 gauge). */
+export const SERIES_TYPE = { count: 1, rate: 2, gauge: 3 } as const;
+
+export const SERIES_MAX_ITEMS = 1000;
+export const SERIES_MAX_BYTES = 5 * 1024 * 1024;
+export const SKETCH_MAX_ITEMS = 1000;
+export const SKETCH_MAX_BYTES = 62 * 1024 * 1024;
+
+export interface Batch {
+  body: Buffer;
+  /** Points in it, for the flush report. */
+  points: number;
+}
+
+interface SeriesJson {
+  metric: string;
+  type: number;
+  points: { timestamp: number; value: number }[];
+  tags: string[];
+  interval?: number;
+  resources?: Resource[];
+}
+
+function seriesOf(ctx: Context): SeriesJson | undefined {
+  let type: number;
+  let value: number;
+  switch (ctx.kind) {
+    case 'count':
+      type = SERIES_TYPE.count;
+      value = ctx.value;
+      break;
+    case 'gauge':
+      type = SERIES_TYPE.gauge;
+      value = ctx.value;
+      break;
+    case 'set':
+      // The agent reports a set as a gauge of its distinct members.
+      type = SERIES_TYPE.gauge;
+      value = ctx.members?.size ?? 0;
+      break;
+    case 'distribution':
+      return undefined;
+  }
+  const s: SeriesJson = { metric: ctx.name, type, points: [{ timestamp: ctx.bucket, value }], tags: ctx.tags };
+  if (type === SERIES_TYPE.count) s.interval = BUCKET_S;
+  if (ctx.resources.length > 0) s.resources = ctx.resources;
+  return s;
+}
+
+/** `{"series":[…]}` bodies for every count, gauge and set context. */
+export function seriesBatches(contexts: readonly Context[], maxItems = SERIES_MAX_ITEMS, maxBytes = SERIES_MAX_BYTES): Batch[] {
+  const out: Batch[] = [];
+  const head = '{"series":[';
+  const tail = ']}';
+  let parts: string[] = [];
+  let bytes = head.length + tail.length;
+  const cut = (): void => {
+    if (parts.length === 0) return;
+    out.push({ body: Buffer.from(head + parts.join(',') + tail), points: parts.length });
+    parts = [];
+    bytes = head.length + tail.length;
+  };
+  for (const ctx of contexts) {
+    const s = seriesOf(ctx);
+    if (!s) continue;
+    const json = JSON.stringify(s);
+    const size = Buffer.byteLength(json) + 1;
+    if (parts.length >= maxItems || (parts.length > 0 && bytes + size > maxBytes)) cut();
+    parts.push(json);
+    bytes += size;
+  }
+  cut();
+  return out;
+}
+
+function encodeSketch(w: BinaryWriter, ctx: Context): void {
+  const sk = ctx.sketch;
+  if (!sk) return;
+  const bins = sk.bins();
+  w.tag(1, PbWire.LengthDelimited).fork();
+  w.tag(1, PbWire.LengthDelimited).string(ctx.name);
+  // host (2) stays empty: Lambda metrics carry no host.
+  for (const t of ctx.tags) w.tag(4, PbWire.LengthDelimited).string(t);
+  w.tag(7, PbWire.LengthDelimited).fork();
+  w.tag(1, PbWire.Varint).int64(ctx.bucket);
+  w.tag(2, PbWire.Varint).int64(sk.cnt);
+  w.tag(3, PbWire.Bit64).double(sk.min);
+  w.tag(4, PbWire.Bit64).double(sk.max);
+  w.tag(5, PbWire.Bit64).double(sk.avg);
+  w.tag(6, PbWire.Bit64).double(sk.sum);
+  if (bins.k.length > 0) {
+    w.tag(7, PbWire.LengthDelimited).fork();
+    for (const k of bins.k) w.sint32(k);
+    w.join();
+    w.tag(8, PbWire.LengthDelimited).fork();
+    for (const n of bins.n) w.uint32(n);
+    w.join();
+  }
+  w.join();
+  w.join();
+}
+
+/** SketchPayload bodies for every distribution context. */
+export function sketchBatches(contexts: readonly Context[], maxItems = SKETCH_MAX_ITEMS, maxBytes = SKETCH_MAX_BYTES): Batch[] {
+  const out: Batch[] = [];
+  let items: Uint8Array[] = [];
+  let bytes = 0;
+  let points = 0;
+  const cut = (): void => {
+    if (items.length === 0) return;
+    out.push({ body: Buffer.concat(items), points });
+    items = [];
+    bytes = 0;
+    points = 0;
+  };
+  for (const ctx of contexts) {
+    if (ctx.kind !== 'distribution' || !ctx.sketch) continue;
+    // Each sketch is encoded as a complete `sketches` field, so batches are plain concatenations.
+    const w = new BinaryWriter();
+    encodeSketch(w, ctx);
+    const bytesOf = w.finish();
+    if (items.length >= maxItems || (items.length > 0 && bytes + bytesOf.length > maxBytes)) cut();
+    items.push(bytesOf);
+    bytes += bytesOf.length;
+    points += ctx.sketch.cnt;
+  }
+  cut();
+  return out;
+}
+
+/** Body of `POST /api/v1/events` (one event per request, as the public API takes them). */
+export function eventBody(ev: DsdEvent, tags: string[]): Buffer {
+  const body: Record<string, unknown> = {
+    title: ev.title,
+    text: ev.text,
+    priority: ev.priority,
+    alert_type: ev.alertType,
+    tags,
+  };
+  if (ev.timestamp !== undefined) body['date_happened'] = ev.timestamp;
+  if (ev.host !== undefined) body['host'] = ev.host;
+  if (ev.aggregationKey !== undefined) body['aggregation_key'] = ev.aggregationKey;
+  if (ev.sourceType !== undefined) body['source_type_name'] = ev.sourceType;
+  return Buffer.from(JSON.stringify(body));
+}
+
+/** Body of `POST /api/v1/check_run`: an array of checks. */
+export function checkRunBody(checks: readonly { check: DsdServiceCheck; tags: string[] }[], defaultHost: string, nowS: number): Buffer {
+  return Buffer.from(JSON.stringify(checks.map(({ check, tags }) => {
+    const o: Record<string, unknown> = {
+      check: check.name,
+      host_name: check.host ?? defaultHost,
+      status: check.status,
+      timestamp: check.timestamp ?? nowS,
+      tags,
+    };
+    if (check.message !== undefined) o['message'] = check.message;
+    return o;
+  })));
+}
