@@ -135,11 +135,15 @@ export function sketchBatches(contexts: readonly Context[], maxItems = SKETCH_MA
   return out;
 }
 
+/** The events API's limits, in characters. */
+export const EVENT_TITLE_MAX = 100;
+export const EVENT_TEXT_MAX = 4000;
+
 /** Body of `POST /api/v1/events` (one event per request, as the public API takes them). */
 export function eventBody(ev: DsdEvent, tags: string[]): Buffer {
   const body: Record<string, unknown> = {
-    title: ev.title,
-    text: ev.text,
+    title: ev.title.slice(0, EVENT_TITLE_MAX),
+    text: ev.text.slice(0, EVENT_TEXT_MAX),
     priority: ev.priority,
     alert_type: ev.alertType,
     tags,

@@ -11,6 +11,8 @@ import { decodeMessage } from './protobuf.js';
 import { AgentPayloadSchema, SketchPayloadSchema } from './schemas.js';
 import type {
   AgentPayload,
+  CheckRun,
+  EventPayload,
   LogEntry,
   Series,
   SeriesPayload,
@@ -307,5 +309,47 @@ export function decodeLogs(body: Buffer): LogEntry[] {
       throw new IntakeError('FI_ERR_TOO_LARGE', `${p}: a single log over ${MAX_LOG_ENTRY_BYTES} bytes`);
     }
     return e as LogEntry;
+  });
+}
+
+const eventKeys = new Set(['title', 'text', 'date_happened', 'host', 'aggregation_key', 'priority', 'source_type_name', 'alert_type', 'tags', 'device_name', 'related_event_id']);
+const alertTypes = new Set(['error', 'warning', 'info', 'success', 'user_update', 'recommendation', 'snapshot']);
+
+/** `POST /api/v1/events`: one event object, with the limits the public API documents. */
+export function decodeEvent(body: Buffer): EventPayload {
+  const e = parseJson(body, 'event');
+  if (!isObject(e)) throw schemaError('event', 'expected an object');
+  for (const k of Object.keys(e)) if (!eventKeys.has(k)) throw schemaError('event', `unknown key "${k}"`);
+  if (typeof e.title !== 'string' || e.title === '') throw schemaError('event.title', 'required non-empty string');
+  if (e.title.length > 100) throw schemaError('event.title', `${e.title.length} characters; the API takes at most 100`);
+  if (typeof e.text !== 'string') throw schemaError('event.text', 'required string');
+  if (e.text.length > 4000) throw schemaError('event.text', `${e.text.length} characters; the API takes at most 4000`);
+  if (e.date_happened !== undefined && (typeof e.date_happened !== 'number' || !Number.isInteger(e.date_happened))) throw schemaError('event.date_happened', 'expected integer seconds');
+  if (e.priority !== undefined && e.priority !== 'normal' && e.priority !== 'low') throw schemaError('event.priority', 'expected normal or low');
+  if (e.alert_type !== undefined && (typeof e.alert_type !== 'string' || !alertTypes.has(e.alert_type))) throw schemaError('event.alert_type', `unknown alert type ${JSON.stringify(e.alert_type)}`);
+  for (const k of ['host', 'aggregation_key', 'source_type_name'] as const) {
+    if (e[k] !== undefined && typeof e[k] !== 'string') throw schemaError(`event.${k}`, 'expected a string');
+  }
+  if (e.tags !== undefined && (!Array.isArray(e.tags) || !e.tags.every((t) => typeof t === 'string'))) throw schemaError('event.tags', 'expected an array of strings');
+  return e as unknown as EventPayload;
+}
+
+const checkKeys = new Set(['check', 'host_name', 'status', 'timestamp', 'message', 'tags']);
+
+/** `POST /api/v1/check_run`: an array of service check results. */
+export function decodeCheckRuns(body: Buffer): CheckRun[] {
+  const v = parseJson(body, 'check runs');
+  if (!Array.isArray(v) || v.length === 0) throw schemaError('payload', 'expected a non-empty array of check runs');
+  return v.map((c, i) => {
+    const p = `check_run[${i}]`;
+    if (!isObject(c)) throw schemaError(p, 'expected an object');
+    for (const k of Object.keys(c)) if (!checkKeys.has(k)) throw schemaError(p, `unknown key "${k}"`);
+    if (typeof c.check !== 'string' || c.check === '') throw schemaError(`${p}.check`, 'required non-empty string');
+    if (typeof c.host_name !== 'string') throw schemaError(`${p}.host_name`, 'required string');
+    if (c.status !== 0 && c.status !== 1 && c.status !== 2 && c.status !== 3) throw schemaError(`${p}.status`, 'expected 0, 1, 2 or 3');
+    if (!Array.isArray(c.tags) || !c.tags.every((t) => typeof t === 'string')) throw schemaError(`${p}.tags`, 'required array of strings');
+    if (c.timestamp !== undefined && (typeof c.timestamp !== 'number' || !Number.isInteger(c.timestamp))) throw schemaError(`${p}.timestamp`, 'expected integer seconds');
+    if (c.message !== undefined && typeof c.message !== 'string') throw schemaError(`${p}.message`, 'expected a string');
+    return c as unknown as CheckRun;
   });
 }

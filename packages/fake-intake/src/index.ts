@@ -5,7 +5,7 @@ export type { IntakeErrorCode } from './errors.js';
 export { decodeMessage } from './protobuf.js';
 export type { MessageSchema, FieldSchema, ScalarType, Decoded } from './protobuf.js';
 export { AgentPayloadSchema, SketchPayloadSchema } from './schemas.js';
-export { decompress, decodeTraces, decodeStats, decodeSeries, decodeSketches, decodeLogs } from './decode.js';
+export { decompress, decodeTraces, decodeStats, decodeSeries, decodeSketches, decodeLogs, decodeEvent, decodeCheckRuns } from './decode.js';
 export type {
   AgentPayload,
   TracerPayload,
@@ -18,6 +18,8 @@ export type {
   Series,
   SeriesPayload,
   LogEntry,
+  EventPayload,
+  CheckRun,
   StatsObject,
   StatsValue,
   PayloadKind,

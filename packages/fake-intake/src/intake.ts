@@ -6,9 +6,11 @@ import http from 'node:http';
 import { EventEmitter, once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { IntakeError } from './errors.js';
-import { decodeLogs, decodeSeries, decodeSketches, decodeStats, decodeTraces, decompress } from './decode.js';
+import { decodeCheckRuns, decodeEvent, decodeLogs, decodeSeries, decodeSketches, decodeStats, decodeTraces, decompress } from './decode.js';
 import type {
   AgentPayload,
+  CheckRun,
+  EventPayload,
   LogEntry,
   PayloadKind,
   RecordedRequest,
@@ -86,6 +88,24 @@ export const ROUTES: Readonly<Record<string, Route>> = {
     maxWireBytes: 5 * MiB,
     maxBodyBytes: 5 * MiB,
     ok: accepted,
+  },
+  '/api/v1/events': {
+    kind: 'events',
+    methods: ['POST'],
+    contentTypes: ['application/json'],
+    decode: decodeEvent,
+    maxWireBytes: 512_000,
+    maxBodyBytes: MiB,
+    ok: { status: 202, body: '{"status":"ok"}' },
+  },
+  '/api/v1/check_run': {
+    kind: 'check_run',
+    methods: ['POST'],
+    contentTypes: ['application/json'],
+    decode: decodeCheckRuns,
+    maxWireBytes: 512_000,
+    maxBodyBytes: 5 * MiB,
+    ok: { status: 202, body: '{"status":"ok"}' },
   },
   '/api/v1/validate': {
     kind: 'validate',
@@ -342,6 +362,14 @@ export class FakeIntake extends EventEmitter {
           n: d.n,
         })),
       );
+  }
+
+  events(): EventPayload[] {
+    return this.#decoded<EventPayload>('events');
+  }
+
+  checkRuns(): CheckRun[] {
+    return this.#decoded<CheckRun[]>('check_run').flat();
   }
 
   logs(): LogEntry[] {

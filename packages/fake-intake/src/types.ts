@@ -115,12 +115,35 @@ export interface LogEntry {
   [attribute: string]: unknown;
 }
 
+/** One event of the v1 events API (`POST /api/v1/events`). */
+export interface EventPayload {
+  title: string;
+  text: string;
+  date_happened?: number;
+  host?: string;
+  aggregation_key?: string;
+  priority?: 'normal' | 'low';
+  source_type_name?: string;
+  alert_type?: 'error' | 'warning' | 'info' | 'success';
+  tags?: string[];
+}
+
+/** One service check of the v1 check run API (`POST /api/v1/check_run`). */
+export interface CheckRun {
+  check: string;
+  host_name: string;
+  status: 0 | 1 | 2 | 3;
+  timestamp?: number;
+  message?: string;
+  tags: string[];
+}
+
 export type StatsValue = string | bigint | boolean | Uint8Array | null | StatsValue[] | StatsObject;
 export interface StatsObject {
   [key: string]: StatsValue;
 }
 
-export type PayloadKind = 'traces' | 'stats' | 'series' | 'sketches' | 'logs' | 'proxy' | 'validate' | 'unknown';
+export type PayloadKind = 'traces' | 'stats' | 'series' | 'sketches' | 'logs' | 'events' | 'check_run' | 'proxy' | 'validate' | 'unknown';
 
 export interface RecordedRequest {
   seq: number;
