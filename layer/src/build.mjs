@@ -18,7 +18,10 @@ const code = path.join(out, 'datadog-lambda');
 const require = createRequire(import.meta.url);
 
 /** Units shipped in this layer; pipelines add themselves here as they land. */
-const UNITS = [];
+const UNITS = [
+  // INVOKE events feed the extension's own invocation count.
+  { name: 'dogstatsd', entry: require.resolve('@dd-lambda/dogstatsd/unit'), ingress: ['dogstatsd'], events: ['invocation'], weight: 1 },
+];
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(path.join(out, 'extensions'), { recursive: true });

@@ -5,7 +5,7 @@ import type { Config } from '@dd-lambda/config';
 import { buildIntakeClient } from '@dd-lambda/intake-client';
 import type { IntakeClient, IntakeOutcome } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { UnitMessage } from '@dd-lambda/protocol';
+import type { InvocationEvent, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
 import { Aggregator } from './aggregator.js';
 import type { AggregatorCounters } from './aggregator.js';
@@ -18,6 +18,9 @@ export const MAX_CONTEXTS = 50_000;
 export const RETRY_BYTES = 16 * 1024 * 1024;
 /** Sends in flight at once per flush. */
 const CONCURRENCY = 4;
+
+/** The extension's own invocation count (bottlecap counts it too); the library's copy is dropped. */
+const INVOCATIONS = 'aws.lambda.enhanced.invocations';
 
 const NAMESPACE_RE = /^[A-Za-z][A-Za-z0-9_.]*$/;
 
@@ -182,6 +185,13 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
         ingest(data.toString('utf8', off, off + n));
         off += n;
       }
+    },
+    // Every INVOKE the platform hands out is one invocation, including those whose handler never
+    // ran the library's wrapper (init errors, timeouts). The lifecycle pipeline will add the other
+    // enhanced metrics; this count stays exact either way.
+    invocation(event: InvocationEvent) {
+      if (event.kind !== 'invoke' || !config.enhancedMetrics) return;
+      aggregator.point(INVOCATIONS, 'distribution', 1, [], Math.floor(event.receivedAt / 1000));
     },
     message(_from: string, msg: UnitMessage) {
       if (msg.t === 'DSD_LINES') ingest(decoder.decode(msg.data));

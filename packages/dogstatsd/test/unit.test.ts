@@ -153,3 +153,29 @@ test('additional endpoints get a copy with their own key', async () => {
     await other.close();
   }
 });
+
+test('invocations: each INVOKE counts once; the library\'s copy is dropped; off with DD_ENHANCED_METRICS=false', async () => {
+  const { intake, dsd, close } = await setup();
+  try {
+    for (let i = 0; i < 3; i++) {
+      dsd.invocation?.({ kind: 'invoke', requestId: `r${i}`, deadlineMs: NOW + 3000, invokedFunctionArn: TAGS.function_arn, receivedAt: NOW });
+      dsd.ingest('aws.lambda.enhanced.invocations:1|d|#functionname:fn,cold_start:false|T1700000004');
+    }
+    dsd.invocation?.({ kind: 'shutdown', reason: 'spindown', deadlineMs: NOW + 2000, receivedAt: NOW });
+    await flush(dsd);
+    const inv = intake.sketchPoints('aws.lambda.enhanced.invocations');
+    assert.equal(inv.reduce((n, p) => n + p.count, 0), 3);
+    assert.equal(dsd.aggregator.counters.deduplicated, 3);
+  } finally {
+    await close();
+  }
+  const off = await setup({ DD_ENHANCED_METRICS: 'false' });
+  try {
+    off.dsd.invocation?.({ kind: 'invoke', requestId: 'r', deadlineMs: NOW + 3000, invokedFunctionArn: TAGS.function_arn, receivedAt: NOW });
+    off.dsd.ingest('aws.lambda.enhanced.invocations:1|d');
+    await flush(off.dsd);
+    assert.equal(off.intake.sketchPoints('aws.lambda.enhanced.invocations').reduce((n, p) => n + p.count, 0), 1);
+  } finally {
+    await off.close();
+  }
+});
