@@ -8,39 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildFakeIntake } from '@dd-lambda/fake-intake';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
-import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
-import type { EmulatorOptions } from '@dd-lambda/lambda-emulator';
-import { ExtensionLogs, fixtures, layerOpt, layerWith, portEnv } from './helpers.js';
-import type { UnitEntry } from './helpers.js';
-
-const API_KEY = 'e2e-secret-api-key';
-
-interface Rig { emu: LambdaEmulator; intake: FakeIntake; logs: ExtensionLogs; env: Record<string, string>; done: () => Promise<void> }
-
-async function rig(units: UnitEntry[] | undefined, env: Record<string, string> = {}, opts: Partial<EmulatorOptions> = {}): Promise<Rig> {
-  const intake = buildFakeIntake({ apiKey: API_KEY });
-  const url = await intake.listen();
-  const layer = units ? layerWith(units) : undefined;
-  const logs = new ExtensionLogs();
-  const fullEnv = { DD_API_KEY: API_KEY, DD_LOGS_CONFIG_LOGS_DD_URL: url, DD_APM_DD_URL: url, DD_DD_URL: url, ...(await portEnv()), ...env };
-  const emu = new LambdaEmulator({
-    optDir: layer?.optDir ?? layerOpt,
-    runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'emit-function') },
-    env: fullEnv,
-    onLog: logs.onLog,
-    ...opts,
-  });
-  return {
-    emu, intake, logs, env: fullEnv,
-    done: async () => {
-      await emu.close();
-      await intake.close();
-      layer?.cleanup();
-    },
-  };
-}
+import { API_KEY, rig } from './helpers.js';
 
 const messages = (intake: FakeIntake): string[] => intake.logs().map((l) => String(l.message)).sort();
 

@@ -6,7 +6,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SandboxLog } from '@dd-lambda/lambda-emulator';
+import { buildFakeIntake } from '@dd-lambda/fake-intake';
+import type { FakeIntake } from '@dd-lambda/fake-intake';
+import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
+import type { EmulatorOptions, SandboxLog } from '@dd-lambda/lambda-emulator';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../../..');
@@ -76,4 +79,32 @@ export class ExtensionLogs {
   all(msg: string): Record<string, unknown>[] {
     return this.json.filter((j) => j['msg'] === msg);
   }
+}
+
+export const API_KEY = 'e2e-secret-api-key';
+
+export interface Rig { emu: LambdaEmulator; intake: FakeIntake; logs: ExtensionLogs; env: Record<string, string>; done: () => Promise<void> }
+
+/** The extension (the built layer, or one with fixture units) under the emulator, shipping to a fresh fake intake. */
+export async function rig(units: UnitEntry[] | undefined, env: Record<string, string> = {}, opts: Partial<EmulatorOptions> = {}): Promise<Rig> {
+  const intake = buildFakeIntake({ apiKey: API_KEY });
+  const url = await intake.listen();
+  const layer = units ? layerWith(units) : undefined;
+  const logs = new ExtensionLogs();
+  const fullEnv = { DD_API_KEY: API_KEY, DD_LOGS_CONFIG_LOGS_DD_URL: url, DD_APM_DD_URL: url, DD_DD_URL: url, ...(await portEnv()), ...env };
+  const emu = new LambdaEmulator({
+    optDir: layer?.optDir ?? layerOpt,
+    runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'emit-function') },
+    env: fullEnv,
+    onLog: logs.onLog,
+    ...opts,
+  });
+  return {
+    emu, intake, logs, env: fullEnv,
+    done: async () => {
+      await emu.close();
+      await intake.close();
+      layer?.cleanup();
+    },
+  };
 }
