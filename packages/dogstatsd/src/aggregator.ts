@@ -21,6 +21,9 @@ interface TagEntry {
   key: string;
   tags: string[];
   resources: Resource[];
+  /** Fast path: the last context seen per metric name with these tags, valid for one window (`gen`). */
+  byName: Map<string, Context>;
+  gen: number;
 }
 
 export interface Context {
@@ -83,11 +86,20 @@ export class Aggregator implements DsdSink {
   readonly #prefix: string;
   readonly #now: () => number;
   #sampleMalformed: string | undefined;
+  /** Window generation, bumped by take(); stale per-tag fast-path maps are reset lazily. */
+  #gen = 0;
+  /** Unix seconds, refreshed once per datagram (batch()) rather than per line. */
+  #nowS: number;
 
   constructor(opts: AggregatorOptions) {
     this.#o = opts;
     this.#prefix = opts.namespace ? `${opts.namespace}.` : '';
     this.#now = opts.now ?? Date.now;
+    this.#nowS = Math.floor(this.#now() / 1000);
+  }
+
+  batch(): void {
+    this.#nowS = Math.floor(this.#now() / 1000);
   }
 
   get size(): number {
@@ -117,9 +129,18 @@ export class Aggregator implements DsdSink {
       if (ctx) { ctx.members ??= new Set(); ctx.members.add(values); this.counters.points++; }
       return;
     }
+    if (values.indexOf(':') === -1) {
+      const v = Number(values);
+      if (!Number.isFinite(v)) return this.malformed('bad_value', `${name}:${values}|${type}`);
+      const ctx = this.#context(fullName, kind, bucket, entry);
+      if (!ctx) return;
+      this.#apply(ctx, v, rate);
+      this.counters.points++;
+      return;
+    }
     let from = 0;
     let parsed: number[] | undefined;
-    // Validate every packed value before touching state, so a bad value drops the whole line.
+    // Packed values (protocol 1.1): validate all before touching state, so a bad one drops the line.
     for (;;) {
       const sep = values.indexOf(':', from);
       const raw = values.slice(from, sep === -1 ? values.length : sep);
@@ -138,6 +159,7 @@ export class Aggregator implements DsdSink {
   /** A point from another unit of the extension (enhanced metrics): full function tags, never deduplicated. */
   point(name: string, kind: 'count' | 'gauge' | 'distribution', value: number, tags: readonly string[], timestamp: number): void {
     if (!Number.isFinite(value)) return this.malformed('bad_value', `${name}:${value}`);
+    this.batch();
     const raw = tags.join(',');
     const entry = this.#tags(raw, this.#extensionTagCache, this.#o.extensionTags);
     const ctx = this.#context(name, kind, this.#bucket(timestamp), entry);
@@ -171,6 +193,7 @@ export class Aggregator implements DsdSink {
   take(): Taken {
     const out: Taken = { contexts: [...this.#contexts.values()], events: this.#events, serviceChecks: this.#checks };
     this.#contexts = new Map();
+    this.#gen++;
     this.#events = [];
     this.#checks = [];
     return out;
@@ -199,21 +222,31 @@ export class Aggregator implements DsdSink {
   }
 
   #bucket(timestamp: number): number {
-    const now = Math.floor(this.#now() / 1000);
+    const now = this.#nowS;
     const ts = timestamp > 0 && timestamp <= now ? timestamp : now; // future → now
     return ts - (ts % BUCKET_S);
   }
 
   #context(name: string, kind: ContextKind, bucket: number, tags: TagEntry): Context | undefined {
+    if (tags.gen !== this.#gen) {
+      tags.byName = new Map();
+      tags.gen = this.#gen;
+    }
+    let ctx = tags.byName.get(name);
+    if (ctx && ctx.kind === kind && ctx.bucket === bucket) return ctx;
     const key = `${kind}\0${name}\0${bucket}\0${tags.key}`;
-    let ctx = this.#contexts.get(key);
-    if (ctx) return ctx;
+    ctx = this.#contexts.get(key);
+    if (ctx) {
+      tags.byName.set(name, ctx);
+      return ctx;
+    }
     if (this.#contexts.size >= this.#o.maxContexts) {
       this.counters.overflow++;
       return undefined;
     }
     ctx = { name, kind, bucket, tags: tags.tags, resources: tags.resources, value: 0, members: undefined, sketch: undefined };
     this.#contexts.set(key, ctx);
+    tags.byName.set(name, ctx);
     return ctx;
   }
 
@@ -244,7 +277,7 @@ export class Aggregator implements DsdSink {
     }
     let key = [...new Set(own)].sort().join(',');
     for (const r of resources) key += `\0${r.type}:${r.name}`;
-    const entry: TagEntry = { key, tags: [...new Set([...own, ...added])].sort(), resources };
+    const entry: TagEntry = { key, tags: [...new Set([...own, ...added])].sort(), resources, byName: new Map(), gen: this.#gen };
     if (cache.size >= TAG_CACHE_MAX) cache.clear();
     cache.set(raw, entry);
     return entry;

@@ -52,12 +52,15 @@ export interface DsdSink {
   event(event: DsdEvent): void;
   serviceCheck(check: DsdServiceCheck): void;
   malformed(reason: MalformedReason, line: string): void;
+  /** Called once before the lines of a datagram, so per-datagram work (the clock) is not per line. */
+  batch?(): void;
 }
 
 const TYPES: ReadonlySet<string> = new Set(['c', 'g', 's', 'd', 'h', 'ms']);
 
 /** Parse every line of one datagram (or of a `/dogstatsd/v2/proxy` body). */
 export function parseDatagram(text: string, sink: DsdSink): void {
+  sink.batch?.();
   let start = 0;
   const end = text.length;
   while (start < end) {
