@@ -154,6 +154,8 @@ class Supervisor {
   #doneIds = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #invocations = 0;
+  /** What every flush of this sandbox shipped and dropped, for the shutdown line. */
+  readonly #totals = { flushes: 0, sent: 0, dropped: 0 };
 
   constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, managed: boolean) {
     this.#config = config;
@@ -354,6 +356,9 @@ class Supervisor {
       const t0 = performance.now();
       const reports = await workers.request('FLUSH', reason, deadline);
       const s = summary(reports);
+      this.#totals.flushes++;
+      this.#totals.sent += s.sent;
+      this.#totals.dropped += s.dropped;
       const level = s.failed.length > 0 ? 'warn' : 'debug';
       this.#log[level]({ reason, ms: Math.round((performance.now() - t0) * 100) / 100, ...s }, 'flush done');
       return reports;
@@ -402,7 +407,9 @@ class Supervisor {
     this.#log.info({
       ms: Math.round((performance.now() - t0) * 100) / 100,
       invocations: this.#invocations,
+      // sent/dropped/pending/failed: the final flush; totals: every flush of this sandbox.
       ...s,
+      totals: this.#totals,
       ingress: ingress?.counters,
       workers: workers?.stats,
     }, 'shutdown complete');
