@@ -56,6 +56,12 @@ export interface DsdSink {
   batch?(): void;
 }
 
+/** A positive whole number of unix seconds, or undefined. */
+function unixSeconds(raw: string): number | undefined {
+  const ts = Number(raw);
+  return Number.isInteger(ts) && ts > 0 ? ts : undefined;
+}
+
 const TYPES: ReadonlySet<string> = new Set(['c', 'g', 's', 'd', 'h', 'ms']);
 
 /** Parse every line of one datagram (or of a `/dogstatsd/v2/proxy` body). */
@@ -104,8 +110,9 @@ export function parseLine(line: string, sink: DsdSink): void {
         tags = line.slice(from + 1, to);
         break;
       case 84: { // 'T'
-        timestamp = Number(line.slice(from + 1, to));
-        if (!Number.isInteger(timestamp) || timestamp <= 0) return sink.malformed('bad_timestamp', line);
+        const ts = unixSeconds(line.slice(from + 1, to));
+        if (ts === undefined) return sink.malformed('bad_timestamp', line);
+        timestamp = ts;
         break;
       }
       default:
@@ -173,9 +180,8 @@ function parseEvent(line: string, sink: DsdSink): void {
     const field = line.slice(from, next === -1 ? line.length : next);
     if (field.startsWith('#')) ev.tags = field.slice(1);
     else if (field.startsWith('d:')) {
-      const ts = Number(field.slice(2));
-      if (!Number.isInteger(ts) || ts <= 0) return sink.malformed('bad_event', line);
-      ev.timestamp = ts;
+      ev.timestamp = unixSeconds(field.slice(2));
+      if (ev.timestamp === undefined) return sink.malformed('bad_event', line);
     } else if (field.startsWith('h:')) ev.host = field.slice(2);
     else if (field.startsWith('k:')) ev.aggregationKey = field.slice(2);
     else if (field.startsWith('s:')) ev.sourceType = field.slice(2);
@@ -213,9 +219,8 @@ function parseServiceCheck(line: string, sink: DsdSink): void {
     const field = line.slice(from, next === -1 ? line.length : next);
     if (field.startsWith('#')) sc.tags = field.slice(1);
     else if (field.startsWith('d:')) {
-      const ts = Number(field.slice(2));
-      if (!Number.isInteger(ts) || ts <= 0) return sink.malformed('bad_service_check', line);
-      sc.timestamp = ts;
+      sc.timestamp = unixSeconds(field.slice(2));
+      if (sc.timestamp === undefined) return sink.malformed('bad_service_check', line);
     } else if (field.startsWith('h:')) sc.host = field.slice(2);
   }
   sink.serviceCheck(sc);

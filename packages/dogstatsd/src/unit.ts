@@ -10,6 +10,7 @@ import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-la
 import { Aggregator } from './aggregator.js';
 import type { AggregatorCounters } from './aggregator.js';
 import { parseDatagram } from './parse.js';
+import type { MalformedReason } from './parse.js';
 import { checkRunBody, eventBody, seriesBatches, sketchBatches } from './serialize.js';
 
 /** Distinct contexts held between flushes; new ones beyond it are dropped and counted. */
@@ -31,6 +32,8 @@ interface Payload {
   compress: boolean;
   body: Buffer;
   points: number;
+  /** Already copied to the additional endpoints (a retried payload is not copied twice). */
+  copied?: boolean;
 }
 
 export interface DogStatsDOptions {
@@ -114,7 +117,9 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
       ...(apiKey !== undefined ? { apiKey } : {}),
     });
     const [primary, ...extra] = targets;
-    // Additional endpoints get a copy; only the primary's outcome decides keep or drop.
+    // Additional endpoints get one copy; only the primary's outcome decides keep or drop.
+    if (p.copied) extra.length = 0;
+    p.copied = true;
     for (const t of extra) {
       void send(t.base, t.apiKey).then((o) => {
         if (!o.ok) logger.warn({ code: o.error.code, endpoint: t.base, what: p.what }, `additional endpoint: ${o.error.message}`);
@@ -130,10 +135,15 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
     const overflow = c.overflow - reported.overflow;
     const truncated = c.tagsTruncated - reported.tagsTruncated;
     if (malformed > 0 || overflow > 0 || truncated > 0) {
+      const byReason: Record<string, number> = {};
+      for (const [reason, n] of Object.entries(c.malformedByReason)) {
+        const delta = n - (reported.malformedByReason[reason as MalformedReason] ?? 0);
+        if (delta > 0) byReason[reason] = delta;
+      }
       logger.warn({
         code: 'DSD_ERR_DROPPED_INPUT',
         malformed,
-        byReason: c.malformedByReason,
+        byReason,
         overflow,
         tagsTruncated: truncated,
         sample: aggregator.takeMalformedSample(),
