@@ -2,8 +2,8 @@
 // the trace agent's /dogstatsd/v2/proxy route, points from the extension's own units; shipped on
 // the supervisor's FLUSH as v2 series, sketches, events and check runs.
 import type { Config } from '@dd-lambda/config';
-import { buildIntakeClient } from '@dd-lambda/intake-client';
-import type { IntakeClient, IntakeOutcome } from '@dd-lambda/intake-client';
+import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
+import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { InvocationEvent, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
@@ -17,24 +17,11 @@ import { checkRunBody, eventBody, seriesBatches, sketchBatches } from './seriali
 export const MAX_CONTEXTS = 50_000;
 /** Payloads kept for the next flush after a retryable failure (5xx, 429, network). */
 export const RETRY_BYTES = 16 * 1024 * 1024;
-/** Sends in flight at once per flush. */
-const CONCURRENCY = 4;
 
 /** The extension's own invocation count (bottlecap counts it too); the library's copy is dropped. */
 const INVOCATIONS = 'aws.lambda.enhanced.invocations';
 
 const NAMESPACE_RE = /^[A-Za-z][A-Za-z0-9_.]*$/;
-
-interface Payload {
-  what: 'series' | 'sketches' | 'events' | 'check_run';
-  path: string;
-  contentType: string;
-  compress: boolean;
-  body: Buffer;
-  points: number;
-  /** Already copied to the additional endpoints (a retried payload is not copied twice). */
-  copied?: boolean;
-}
 
 export interface DogStatsDOptions {
   config: Readonly<Config>;
@@ -77,12 +64,8 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
   });
   const client = opts.client ?? buildIntakeClient({ config, logger });
   const defaultHost = opts.tags['function_arn'] ?? config.aws.functionName;
-  const targets: { base: string; apiKey: string | undefined }[] = [{ base: config.urls.metrics, apiKey: undefined }];
-  for (const [url, keys] of Object.entries(config.additionalEndpoints)) {
-    for (const key of keys) targets.push({ base: url.replace(/\/+$/, ''), apiKey: key });
-  }
-  let retry: Payload[] = [];
-  let retryBytes = 0;
+  const mirrors = Object.entries(config.additionalEndpoints).flatMap(([url, keys]) => keys.map((apiKey) => ({ base: url.replace(/\/+$/, ''), apiKey })));
+  const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
   let reported: AggregatorCounters = { ...aggregator.counters, malformedByReason: {} };
   const decoder = new TextDecoder();
 
@@ -90,42 +73,27 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
     parseDatagram(text, aggregator);
   }
 
-  function build(): Payload[] {
+  function parcel(what: string, path: string, contentType: string, compress: boolean, body: Buffer, count: number): Parcel {
+    return {
+      what,
+      count,
+      request: { url: config.urls.metrics + path, body, contentType, encoding: 'zstd', level: compress ? config.metricsCompressionLevel : 0 },
+      mirrors: mirrors.map((m) => ({ url: m.base + path, apiKey: m.apiKey })),
+    };
+  }
+
+  function build(): Parcel[] {
     const taken = aggregator.take();
-    const out: Payload[] = [];
-    for (const b of seriesBatches(taken.contexts)) out.push({ what: 'series', path: '/api/v2/series', contentType: 'application/json', compress: true, body: b.body, points: b.points });
-    for (const b of sketchBatches(taken.contexts)) out.push({ what: 'sketches', path: '/api/beta/sketches', contentType: 'application/x-protobuf', compress: true, body: b.body, points: b.points });
-    for (const ev of taken.events) {
-      out.push({ what: 'events', path: '/api/v1/events', contentType: 'application/json', compress: false, body: eventBody(ev, aggregator.tagsFor(ev.tags)), points: 1 });
-    }
+    const out: Parcel[] = [];
+    for (const b of seriesBatches(taken.contexts)) out.push(parcel('series', '/api/v2/series', 'application/json', true, b.body, b.points));
+    for (const b of sketchBatches(taken.contexts)) out.push(parcel('sketches', '/api/beta/sketches', 'application/x-protobuf', true, b.body, b.points));
+    for (const ev of taken.events) out.push(parcel('events', '/api/v1/events', 'application/json', false, eventBody(ev, aggregator.tagsFor(ev.tags)), 1));
     if (taken.serviceChecks.length > 0) {
       const nowS = Math.floor(now() / 1000);
       const checks = taken.serviceChecks.map((check) => ({ check, tags: aggregator.tagsFor(check.tags) }));
-      out.push({ what: 'check_run', path: '/api/v1/check_run', contentType: 'application/json', compress: false, body: checkRunBody(checks, defaultHost, nowS), points: checks.length });
+      out.push(parcel('check_run', '/api/v1/check_run', 'application/json', false, checkRunBody(checks, defaultHost, nowS), checks.length));
     }
     return out;
-  }
-
-  async function ship(p: Payload, deadline: number): Promise<IntakeOutcome> {
-    const send = (base: string, apiKey: string | undefined): Promise<IntakeOutcome> => client.send({
-      url: base + p.path,
-      body: p.body,
-      contentType: p.contentType,
-      encoding: 'zstd',
-      level: p.compress ? config.metricsCompressionLevel : 0,
-      deadline,
-      ...(apiKey !== undefined ? { apiKey } : {}),
-    });
-    const [primary, ...extra] = targets;
-    // Additional endpoints get one copy; only the primary's outcome decides keep or drop.
-    if (p.copied) extra.length = 0;
-    p.copied = true;
-    for (const t of extra) {
-      void send(t.base, t.apiKey).then((o) => {
-        if (!o.ok) logger.warn({ code: o.error.code, endpoint: t.base, what: p.what }, `additional endpoint: ${o.error.message}`);
-      });
-    }
-    return send(primary?.base ?? config.urls.metrics, undefined);
   }
 
   /** Log what input was dropped since the last flush; returns how many lines and points that was. */
@@ -155,35 +123,8 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
 
   async function flush(signal: FlushSignal): Promise<FlushResult> {
     const inputDropped = logCounters();
-    const queue = [...retry, ...build()];
-    retry = [];
-    retryBytes = 0;
-    let sent = 0;
-    let dropped = 0;
-    const rejected = new Set<string>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < queue.length) {
-        const p = queue[next++];
-        if (!p) break;
-        const out = await ship(p, signal.deadline);
-        if (out.ok) { sent += p.points; continue; }
-        if (out.retryable && retryBytes + p.body.length <= RETRY_BYTES) {
-          retry.push(p);
-          retryBytes += p.body.length;
-          continue;
-        }
-        dropped += p.points;
-        if (!rejected.has(p.what)) {
-          rejected.add(p.what);
-          logger.error({ code: out.error.code, what: p.what, status: out.status, points: p.points }, `metrics payload dropped: ${out.error.message}`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
-    const pending = retry.reduce((n, p) => n + p.points, 0);
-    if (pending > 0) logger.warn({ code: 'DSD_ERR_INTAKE_UNAVAILABLE', pending }, 'metrics intake unavailable; payloads kept for the next flush');
-    return { sent, dropped: dropped + inputDropped, pending };
+    const res = await outbox.ship(build(), signal.deadline, signal.reason === 'shutdown');
+    return { sent: res.sent, dropped: res.dropped + inputDropped, pending: res.pending };
   }
 
   return {

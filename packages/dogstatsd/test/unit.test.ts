@@ -21,7 +21,7 @@ async function setup(env: Record<string, string> = {}, url?: string): Promise<{ 
   const dsd = buildDogStatsD({ config, tags: TAGS, logger, now: () => NOW });
   return { intake, dsd, close: () => intake.close() };
 }
-const flush = (dsd: DogStatsD, ms = 5_000): ReturnType<DogStatsD['flush']> => dsd.flush({ reason: 'end', deadline: Date.now() + ms });
+const flush = (dsd: DogStatsD, ms = 5_000, reason: 'end' | 'shutdown' = 'end'): ReturnType<DogStatsD['flush']> => dsd.flush({ reason, deadline: Date.now() + ms });
 
 test('series, sketches, events and check runs reach the intake with function tags', async () => {
   const { intake, dsd, close } = await setup({ DD_LAMBDA_CUSTOMER_METRICS_EXCLUDE_TAGS: 'region' });
@@ -64,16 +64,20 @@ test('an empty flush sends nothing', async () => {
   }
 });
 
-test('5xx: payloads are kept and go out with the next flush; nothing is lost', async () => {
+test('5xx: payloads are kept, not retried while the intake backs off, and sent by the final flush; nothing is lost', async () => {
   const { intake, dsd, close } = await setup();
   try {
     intake.injectFault({ kind: 'series', status: 503, times: 3 });
     dsd.ingest('a:1|c\nb:2|g');
     const first = await flush(dsd);
     assert.deepEqual(first, { sent: 0, dropped: 0, pending: 2 });
+    assert.equal(intake.requests({ kind: 'series' }).length, 3, 'three attempts');
     dsd.ingest('a:1|c');
-    const second = await flush(dsd);
-    assert.deepEqual(second, { sent: 3, dropped: 0, pending: 0 });
+    const backingOff = await flush(dsd);
+    assert.deepEqual(backingOff, { sent: 0, dropped: 0, pending: 3 });
+    assert.equal(intake.requests({ kind: 'series' }).length, 3, 'nothing tried during the backoff');
+    const final = await flush(dsd, 5_000, 'shutdown');
+    assert.deepEqual(final, { sent: 3, dropped: 0, pending: 0 });
     const a = intake.metricPoints('a');
     assert.equal(a.reduce((n, p) => n + p.value, 0), 2);
   } finally {
