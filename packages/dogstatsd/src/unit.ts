@@ -7,7 +7,7 @@ import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { InvocationEvent, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
-import { Aggregator } from './aggregator.js';
+import { Aggregator, LIBRARY_INVOCATIONS } from './aggregator.js';
 import type { AggregatorCounters } from './aggregator.js';
 import { parseDatagram } from './parse.js';
 import type { MalformedReason } from './parse.js';
@@ -17,9 +17,6 @@ import { checkRunBody, eventBody, seriesBatches, sketchBatches } from './seriali
 export const MAX_CONTEXTS = 50_000;
 /** Payloads kept for the next flush after a retryable failure (5xx, 429, network). */
 export const RETRY_BYTES = 16 * 1024 * 1024;
-
-/** The extension's own invocation count (bottlecap counts it too); the library's copy is dropped. */
-const INVOCATIONS = 'aws.lambda.enhanced.invocations';
 
 const NAMESPACE_RE = /^[A-Za-z][A-Za-z0-9_.]*$/;
 
@@ -142,7 +139,8 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
     // enhanced metrics; this count stays exact either way.
     invocation(event: InvocationEvent) {
       if (event.kind !== 'invoke' || !config.enhancedMetrics) return;
-      aggregator.point(INVOCATIONS, 'distribution', 1, [], Math.floor(event.receivedAt / 1000));
+      // The same name the library uses; its copy is dropped by the aggregator (bottlecap counts too).
+      aggregator.point(LIBRARY_INVOCATIONS, 'distribution', 1, [], Math.floor(event.receivedAt / 1000));
     },
     message(_from: string, msg: UnitMessage) {
       if (msg.t === 'DSD_LINES') ingest(decoder.decode(msg.data));

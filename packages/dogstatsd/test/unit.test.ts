@@ -183,3 +183,22 @@ test('invocations: each INVOKE counts once; the library\'s copy is dropped; off 
     await off.close();
   }
 });
+
+test('DD_STATSD_METRIC_NAMESPACE prefixes DogStatsD metrics; an invalid one is ignored', async () => {
+  const ok = await setup({ DD_STATSD_METRIC_NAMESPACE: 'shop.' });
+  try {
+    ok.dsd.ingest('orders:1|c');
+    await flush(ok.dsd);
+    assert.deepEqual(ok.intake.series().map((s) => s.metric), ['shop.orders']);
+  } finally {
+    await ok.close();
+  }
+  const bad = await setup({ DD_STATSD_METRIC_NAMESPACE: '9bad-ns' });
+  try {
+    bad.dsd.ingest('orders:1|c');
+    await flush(bad.dsd);
+    assert.deepEqual(bad.intake.series().map((s) => s.metric), ['orders']);
+  } finally {
+    await bad.close();
+  }
+});

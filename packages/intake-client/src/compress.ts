@@ -25,7 +25,7 @@ export interface Compressed {
  */
 export async function compress(body: Buffer, prefer: Encoding, level: number): Promise<Compressed> {
   if (prefer === 'identity' || level <= 0) return { encoding: 'identity', data: body };
-  if (prefer === 'zstd' && hasZstd && zstdCompress && zstdLevelParam !== undefined) {
+  if (prefer === 'zstd' && zstdCompress && zstdLevelParam !== undefined) {
     const param = zstdLevelParam;
     const data = await new Promise<Buffer>((resolve, reject) => {
       zstdCompress(body, { params: { [param]: Math.min(22, level) } }, (err, out) => (err ? reject(err) : resolve(out)));
