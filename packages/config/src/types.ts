@@ -44,6 +44,8 @@ export interface Config {
   ports: Ports;
   /** DD_APM_RECEIVER_SOCKET: also serve traces on this Unix socket. */
   apmReceiverSocket: string | undefined;
+  /** DD_APM_WINDOWS_PIPE_NAME: on Windows, the named pipe served instead of the Unix socket. */
+  apmWindowsPipeName: string | undefined;
   workers: number;
   workersSource: WorkerBudgetSource;
   /** DD_EXTENSION_CHECKPOINTS: `1`/`true`/`stdout` prints a line, an absolute path appends JSON lines there. */
@@ -67,7 +69,13 @@ export interface Config {
   additionalEndpoints: Record<string, string[]>;
 
   /** Base URLs (no trailing slash); pipelines append their paths. */
-  urls: { apm: string; metrics: string; logs: string };
+  urls: {
+    apm: string;
+    metrics: string;
+    logs: string;
+    /** DD_EXTENSION_APM_PROXY_URL: one base for every APM proxy route instead of each product's host (relays, tests). */
+    apmProxy: string | undefined;
+  };
 
   env: string | undefined;
   service: string | undefined;
@@ -87,6 +95,16 @@ export interface Config {
   apmReplaceTags: unknown[];
   apmObfuscationHttpRemoveQueryString: boolean;
   apmObfuscationHttpRemovePathsWithDigits: boolean;
+  /** DD_APM_OBFUSCATION_*: the obfuscators beyond SQL, redis resources and URLs (always on). */
+  apmObfuscation: {
+    redis: boolean;
+    redisRemoveAllArgs: boolean;
+    memcached: boolean;
+    mongodb: boolean;
+    elasticsearch: boolean;
+    opensearch: boolean;
+    creditCards: boolean;
+  };
   apmCompressionLevel: number;
   apmFeatures: string[];
   apmAdditionalEndpoints: Record<string, string[]>;

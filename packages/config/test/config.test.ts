@@ -48,7 +48,10 @@ test('defaults follow Datadog: ports, site URLs, levels, logs on', () => {
     apm: 'https://trace.agent.datadoghq.com',
     metrics: 'https://api.datadoghq.com',
     logs: 'https://http-intake.logs.datadoghq.com',
+    apmProxy: undefined,
   });
+  assert.equal(config.apmObfuscation.mongodb, true);
+  assert.equal(config.apmObfuscation.redis, false);
   assert.equal(config.logLevel, 'info');
   assert.equal(config.flushTimeoutMs, 30000);
   assert.equal(config.logsEnabled, true);

@@ -1,0 +1,226 @@
+// From decoded traces to intake chunks (bottlecap §8): normalize, mark top level, build the chunk,
+// apply the tag filters to its root, drop the extension's own traffic and the serverless
+// placeholder, then tag and obfuscate every span. Nothing here does I/O.
+import { TraceAgentError } from './errors.js';
+import { makeChunk, markTopLevel, normalizeTrace, rootOf } from './normalize.js';
+import type { DropReason } from './normalize.js';
+import { obfuscateSpan } from './obfuscate/index.js';
+import type { ObfuscationOptions } from './obfuscate/index.js';
+import type { Chunk, Span, TracerInfo, TracerPayload } from './span.js';
+
+/** The Java/Go tracers' stand-in for the invocation span; its data belongs to aws.lambda. */
+export const PLACEHOLDER_RESOURCE = 'dd-tracer-serverless-span';
+
+export interface TagFilter {
+  key: string;
+  /** Exact value, a regex, or presence of the key when absent. */
+  value?: string | RegExp;
+}
+
+export interface ProcessorOptions {
+  /** Function tags, added to every span. */
+  tags: Readonly<Record<string, string>>;
+  /** DD_SERVICE: replaces the `aws.lambda` service name. */
+  service: string | undefined;
+  env: string | undefined;
+  version: string | undefined;
+  /** Extension-side stats (DD_LAMBDA_EXTENSION_COMPUTE_STATS). */
+  computeStats: boolean;
+  require: readonly TagFilter[];
+  reject: readonly TagFilter[];
+  obfuscation: ObfuscationOptions;
+  /** host:port pairs (and ports on 127.0.0.1/localhost) that are the extension or the runtime API. */
+  ownPorts: readonly number[];
+}
+
+export type ChunkDropReason = DropReason | 'filtered' | 'empty_after_drops';
+
+export interface ProcessCounters {
+  tracesIn: number;
+  spansIn: number;
+  chunksOut: number;
+  spansOut: number;
+  droppedTraces: Partial<Record<ChunkDropReason, number>>;
+  /** Spans removed from kept chunks (own traffic, placeholders). */
+  droppedSpans: number;
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0']);
+const LOCAL_DNS = new Set(['0.0.0.0', '127.0.0.1', '169.254.79.129']);
+
+/**
+ * `k:v` (exact) or `k` (present) entries; regex variants compile the value. A bad regex throws
+ * TA_ERR_CONFIG so the caller can name it and skip it.
+ */
+export function parseFilters(entries: readonly string[], regex: boolean): { filters: TagFilter[]; errors: TraceAgentError[] } {
+  const filters: TagFilter[] = [];
+  const errors: TraceAgentError[] = [];
+  for (const e of entries) {
+    const at = e.indexOf(':');
+    const key = (at < 0 ? e : e.slice(0, at)).trim();
+    if (key === '') continue;
+    if (at < 0) {
+      filters.push({ key });
+      continue;
+    }
+    const raw = e.slice(at + 1).trim();
+    if (!regex) {
+      filters.push({ key, value: raw });
+      continue;
+    }
+    try {
+      filters.push({ key, value: new RegExp(raw) });
+    } catch (err) {
+      errors.push(new TraceAgentError('TA_ERR_CONFIG', `DD_APM_FILTER_TAGS_REGEX_* entry "${e}" does not compile: ${(err as Error).message}`));
+    }
+  }
+  return { filters, errors };
+}
+
+function valueOf(span: Span, key: string): string | undefined {
+  const m = span.meta[key];
+  if (m !== undefined) return m;
+  switch (key) {
+    case 'name': return span.name;
+    case 'service': return span.service;
+    case 'resource': return span.resource;
+    case 'type': return span.type;
+    default: return undefined;
+  }
+}
+
+function matches(span: Span, f: TagFilter): boolean {
+  const v = valueOf(span, f.key);
+  if (v === undefined) return false;
+  if (f.value === undefined) return true;
+  return typeof f.value === 'string' ? v === f.value : f.value.test(v);
+}
+
+/** True when the root passes DD_APM_FILTER_TAGS_*: every require matches, no reject does. */
+export function passesFilters(root: Span, require: readonly TagFilter[], reject: readonly TagFilter[]): boolean {
+  for (const f of require) if (!matches(root, f)) return false;
+  for (const f of reject) if (matches(root, f)) return false;
+  return true;
+}
+
+function portOf(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,5}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** A span of the function talking to the runtime API or to the extension itself, or a local DNS lookup. */
+export function isOwnTraffic(span: Span, ownPorts: ReadonlySet<number>): boolean {
+  const meta = span.meta;
+  const url = meta['http.url'];
+  if (url !== undefined) {
+    const m = /^[a-z]+:\/\/([^/:?#]+|\[[^\]]+\])(?::(\d+))?/i.exec(url);
+    if (m !== null && LOCAL_HOSTS.has((m[1] ?? '').replace(/^\[|\]$/g, '')) && ownPorts.has(Number(m[2] ?? '80'))) return true;
+  }
+  const host = meta['tcp.remote.host'] ?? meta['out.host'] ?? meta['network.destination.name'] ?? meta['network.destination.ip'];
+  const port = portOf(meta['tcp.remote.port'] ?? meta['network.destination.port'] ?? meta['out.port']);
+  if (host !== undefined && LOCAL_HOSTS.has(host) && port !== undefined && ownPorts.has(port)) return true;
+  const dns = meta['dns.address'];
+  if (dns !== undefined && LOCAL_DNS.has(dns)) return true;
+  if (span.name === 'dns.lookup') {
+    const h = meta['dns.hostname'] ?? span.resource;
+    if (LOCAL_DNS.has(h) || h === 'localhost') return true;
+  }
+  return false;
+}
+
+export class TraceProcessor {
+  readonly #o: ProcessorOptions;
+  readonly #ownPorts: ReadonlySet<number>;
+  readonly #functionTag: string;
+  readonly counters: ProcessCounters = { tracesIn: 0, spansIn: 0, chunksOut: 0, spansOut: 0, droppedTraces: {}, droppedSpans: 0 };
+
+  constructor(o: ProcessorOptions) {
+    this.#o = o;
+    this.#ownPorts = new Set(o.ownPorts);
+    this.#functionTag = Object.entries(o.tags).map(([k, v]) => `${k}:${v}`).join(',');
+  }
+
+  #drop(reason: ChunkDropReason): void {
+    this.counters.droppedTraces[reason] = (this.counters.droppedTraces[reason] ?? 0) + 1;
+  }
+
+  /** One tracer request's traces → the TracerPayload shipped for it (possibly with no chunks). */
+  process(traces: Span[][], info: TracerInfo, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): TracerPayload {
+    const chunks: Chunk[] = [];
+    let first: Span | undefined;
+    for (const spans of traces) {
+      this.counters.tracesIn++;
+      this.counters.spansIn += spans.length;
+      const chunk = this.#chunk(spans, info, nowNs);
+      if (chunk === undefined) continue;
+      first ??= chunk.spans[0];
+      chunks.push(chunk);
+      this.counters.chunksOut++;
+      this.counters.spansOut += chunk.spans.length;
+    }
+    const tags: Record<string, string> = {};
+    if (this.#functionTag !== '') tags['_dd.tags.function'] = this.#functionTag;
+    return {
+      info,
+      runtimeId: first?.meta['runtime-id'] ?? '',
+      env: first?.meta['env'] ?? this.#o.env ?? '',
+      appVersion: first?.meta['version'] ?? this.#o.version ?? '',
+      hostname: '',
+      chunks,
+      tags,
+    };
+  }
+
+  #chunk(spans: Span[], info: TracerInfo, nowNs: bigint): Chunk | undefined {
+    const bad = normalizeTrace(spans, nowNs);
+    if (bad !== undefined) {
+      this.#drop(bad);
+      return undefined;
+    }
+    markTopLevel(spans, info.clientComputedTopLevel);
+    const root = rootOf(spans) as Span;
+    if (!passesFilters(root, this.#o.require, this.#o.reject)) {
+      this.#drop('filtered');
+      return undefined;
+    }
+    const chunk = makeChunk(spans, root);
+    const kept = this.#dropOwn(spans);
+    if (kept.length === 0) {
+      this.#drop('empty_after_drops');
+      return undefined;
+    }
+    chunk.spans = kept;
+    if (chunk.origin === '') chunk.origin = 'lambda';
+    const statsByBackend = !info.clientComputedStats && !this.#o.computeStats;
+    for (const s of kept) this.#decorate(s, statsByBackend);
+    return chunk;
+  }
+
+  /** Removes own-traffic spans and placeholders; children of a removed span move to its parent. */
+  #dropOwn(spans: Span[]): Span[] {
+    let removed: Map<bigint, bigint> | undefined;
+    for (const s of spans) {
+      if (s.resource === PLACEHOLDER_RESOURCE || isOwnTraffic(s, this.#ownPorts)) (removed ??= new Map()).set(s.spanId, s.parentId);
+    }
+    if (removed === undefined) return spans;
+    this.counters.droppedSpans += removed.size;
+    const kept: Span[] = [];
+    for (const s of spans) {
+      if (removed.has(s.spanId)) continue;
+      let p = s.parentId;
+      for (let hops = 0; removed.has(p) && hops < removed.size; hops++) p = removed.get(p) as bigint;
+      s.parentId = p;
+      kept.push(s);
+    }
+    return kept;
+  }
+
+  #decorate(s: Span, statsByBackend: boolean): void {
+    if (s.service === 'aws.lambda' && this.#o.service !== undefined) s.service = this.#o.service;
+    const meta = s.meta;
+    for (const k in this.#o.tags) meta[k] = this.#o.tags[k] as string;
+    if (statsByBackend) meta['_dd.compute_stats'] = '1';
+    meta['_dd.origin'] = 'lambda';
+    obfuscateSpan(s, this.#o.obfuscation);
+  }
+}
