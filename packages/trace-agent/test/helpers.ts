@@ -1,0 +1,25 @@
+import type { Span } from '../src/index.js';
+
+let nextId = 1n;
+
+/** A span with agent-valid defaults; `over` wins. */
+export function span(over: Partial<Span> = {}): Span {
+  const id = nextId++;
+  return {
+    service: 'svc',
+    name: 'op.name',
+    resource: 'GET /',
+    traceId: 42n,
+    spanId: id,
+    parentId: 0n,
+    start: 1_700_000_000_000_000_000n,
+    duration: 5_000_000n,
+    error: 0,
+    meta: {},
+    metrics: {},
+    type: '',
+    metaStruct: undefined,
+    spanLinks: undefined,
+    ...over,
+  };
+}
