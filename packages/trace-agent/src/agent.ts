@@ -215,7 +215,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     }
   };
   app.addHook('onResponse', async () => settle());
-  app.addHook('onRequestAbort', async () => settle());
+  app.addHook('onRequestAbort', async (_req) => settle());
 
   // Every error is a clear text answer; the tracer logs it and carries on.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
