@@ -21,6 +21,8 @@ const require = createRequire(import.meta.url);
 const UNITS = [
   // INVOKE events feed the extension's own invocation count.
   { name: 'dogstatsd', entry: require.resolve('@dd-lambda/dogstatsd/unit'), ingress: ['dogstatsd'], events: ['invocation'], weight: 1 },
+  // The tracer-facing receiver: TCP 8126 and DD_APM_RECEIVER_SOCKET both arrive on the `apm` ingress.
+  { name: 'trace-agent', entry: require.resolve('@dd-lambda/trace-agent/unit'), ingress: ['apm'], events: [], weight: 2 },
 ];
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
@@ -36,7 +38,8 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-  external: ['yaml'],
+  // msgpackr-extract is msgpackr's optional native addon: not shipped, msgpackr runs its JS decoder.
+  external: ['yaml', 'msgpackr-extract'],
   inject: [path.join(here, 'import-meta-url.mjs')],
   define: { 'import.meta.url': 'importMetaUrl' },
 };

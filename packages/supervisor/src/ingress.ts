@@ -4,6 +4,7 @@
 // (acknowledged here, forwarded unparsed to the logs unit; platform events extracted for whoever
 // needs them). The sockets stay open across worker restarts.
 import dgram from 'node:dgram';
+import { lstatSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Config } from '@dd-lambda/config';
@@ -82,7 +83,42 @@ export class IngressServers {
       this.#bindTcp('lifecycle', ports.lifecycle),
       this.#bindUdp(ports.dogstatsd),
       this.#bindTelemetry(ports.telemetry),
+      this.#bindApmSocket(),
     ]);
+  }
+
+  /** Where the trace receiver's second listener lives: the Unix socket, or on Windows the named pipe. */
+  static apmSocketPath(config: Readonly<Config>, platform: NodeJS.Platform = process.platform): string | undefined {
+    if (platform === 'win32') return config.apmWindowsPipeName === undefined ? undefined : `\\\\.\\pipe\\${config.apmWindowsPipeName}`;
+    return config.apmReceiverSocket;
+  }
+
+  /**
+   * DD_APM_RECEIVER_SOCKET: the same trace receiver on a Unix socket (a named pipe on Windows).
+   * Its connections reach the same unit as TCP ones, and it is closed with them at SHUTDOWN.
+   */
+  #bindApmSocket(): Promise<void> {
+    const where = IngressServers.apmSocketPath(this.#o.config);
+    if (where === undefined) return Promise.resolve();
+    if (process.platform !== 'win32') {
+      try {
+        // A socket file left by a previous sandbox would make listen fail with EADDRINUSE.
+        if (lstatSync(where).isSocket()) unlinkSync(where);
+      } catch {
+        // absent: nothing to clean
+      }
+    }
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.#onConnection('apm', socket));
+    this.#tcp.push(server);
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot listen for traces on ${where}: ${err.code ?? err.message}`, { cause: err }));
+      server.once('error', onError);
+      server.listen({ path: where, exclusive: true }, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.#o.logger.error({ err, what: 'traces (socket)' }, 'listener error'));
+        resolve();
+      });
+    });
   }
 
   #listen(server: net.Server, port: number, host: string, what: string): Promise<void> {
