@@ -186,12 +186,12 @@ test('garbage on the ingestion sockets is contained: broken telemetry JSON is ac
     });
     assert.equal(await post('/', '[{"type":"platform.runtimeDone", broken'), 200);
     assert.equal(await post('/other', '[]'), 404);
-    // Nothing serves traces in this layer: the connection is closed rather than left hanging.
+    // Nothing serves the lifecycle API in this layer yet: the connection is closed rather than left hanging.
     const closed = await new Promise<boolean>((resolve) => {
-      const s = net.connect(Number(r.env['DD_APM_RECEIVER_PORT']), '127.0.0.1');
+      const s = net.connect(Number(r.env['DD_EXTENSION_LIFECYCLE_PORT']), '127.0.0.1');
       s.on('error', () => resolve(true));
       s.on('close', () => resolve(true));
-      s.write('POST /v0.4/traces HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n');
+      s.write('GET /lambda/hello HTTP/1.1\r\nhost: x\r\n\r\n');
     });
     assert.ok(closed);
     assert.equal((await r.emu.invoke({})).status, 'success');
