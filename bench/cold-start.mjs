@@ -45,9 +45,13 @@ async function freePort(kind) {
   return p;
 }
 
+/** Free ports for one extension, and the sample function's tracer pointed at its trace port. */
 async function ports() {
+  const apm = String(await freePort('tcp'));
   return {
-    DD_APM_RECEIVER_PORT: String(await freePort('tcp')),
+    DD_APM_RECEIVER_PORT: apm,
+    DD_TRACE_AGENT_PORT: apm,
+    DD_TRACE_EXPERIMENTAL_EXPORTER: 'agent',
     DD_DOGSTATSD_PORT: String(await freePort('udp')),
     DD_EXTENSION_LIFECYCLE_PORT: String(await freePort('tcp')),
     DD_EXTENSION_TELEMETRY_PORT: String(await freePort('tcp')),

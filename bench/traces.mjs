@@ -107,7 +107,9 @@ function idErrors(spans, get) {
     for (const k of ['trace_id', 'span_id', 'parent_id']) {
       const v = get(s, k);
       const want = k === 'trace_id' ? t.traceId : k === 'span_id' ? t.spanId : t.parentId;
-      if (BigInt(typeof v === 'object' && v !== null ? v.toString() : Math.round(Number(v)).toLocaleString('en', { useGrouping: false })) !== want) bad++;
+      // bigint (msgpackr), Uint64BE (msgpack-lite's int64 codec) or a Number (msgpack-lite plain).
+      const got = typeof v === 'bigint' ? v : typeof v === 'object' && v !== null ? BigInt(v.toString()) : BigInt(Math.round(Number(v)).toLocaleString('en', { useGrouping: false }));
+      if (got !== want) bad++;
     }
   });
   return bad;
@@ -147,7 +149,7 @@ for (const [name, decode, body] of [['v0.4', decodeV04, v04.body], ['v0.5', deco
 // Compression is per flush, not per request: measured on a 10-request AgentPayload.
 const parts = Array.from({ length: 10 }, () => encodeTracerPayload(processor.process(decodeV04(v04.body), info)));
 const batch = agentPayload(parts);
-const enc = hasZstd() ? 'zstd' : 'gzip';
+const enc = hasZstd ? 'zstd' : 'gzip';
 const t0 = performance.now();
 let packed = 0;
 for (let i = 0; i < 20; i++) packed = (await compress(batch, enc, 3)).data.length;

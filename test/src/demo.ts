@@ -34,6 +34,8 @@ const emu = new LambdaEmulator({
     DD_LOGS_CONFIG_LOGS_DD_URL: intakeUrl,
     DD_SERVICE: 'demo-orders',
     DD_EXTENSION_CHECKPOINTS: '1',
+    // dd-trace in Lambda exports to the extension only when it finds it; this skips the file check.
+    DD_TRACE_EXPERIMENTAL_EXPORTER: 'agent',
   },
   onLog: (l) => console.log(`  ${l.source === 'extension' ? `[${l.name}] ` : ''}${l.text.replaceAll('\n', '\n  ')}`),
 });

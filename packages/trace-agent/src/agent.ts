@@ -427,19 +427,25 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     return out;
   }
 
+  /** Intended drops (filters, the extension's own traffic) are not losses: debug, and not reported as dropped. */
+  const INTENDED = new Set(['filtered', 'empty_after_drops']);
   let logged = { ...processor.counters.droppedTraces };
   function logDrops(): number {
     const c = processor.counters.droppedTraces;
-    const delta: Record<string, number> = {};
+    const lost: Record<string, number> = {};
+    const intended: Record<string, number> = {};
     let n = 0;
     for (const [k, v] of Object.entries(c)) {
       const d = v - (logged[k as keyof typeof logged] ?? 0);
-      if (d > 0) {
-        delta[k] = d;
+      if (d <= 0) continue;
+      if (INTENDED.has(k)) intended[k] = d;
+      else {
+        lost[k] = d;
         n += d;
       }
     }
-    if (n > 0) logger.warn({ code: 'TA_ERR_DROPPED', byReason: delta }, 'traces dropped by normalization or filters since the last flush');
+    if (n > 0) logger.warn({ code: 'TA_ERR_DROPPED', byReason: lost }, 'traces dropped by normalization since the last flush');
+    if (Object.keys(intended).length > 0) logger.debug({ byReason: intended }, 'traces filtered since the last flush');
     logged = { ...c };
     return n;
   }

@@ -117,7 +117,9 @@ export function isOwnTraffic(span: Span, ownPorts: ReadonlySet<number>): boolean
     if (m !== null && LOCAL_HOSTS.has((m[1] ?? '').replace(/^\[|\]$/g, '')) && ownPorts.has(Number(m[2] ?? '80'))) return true;
   }
   const host = meta['tcp.remote.host'] ?? meta['out.host'] ?? meta['network.destination.name'] ?? meta['network.destination.ip'];
-  const port = portOf(meta['tcp.remote.port'] ?? meta['network.destination.port'] ?? meta['out.port']);
+  // Tracers put ports in meta or, as numbers, in metrics (dd-trace's net plugin does the latter).
+  const m = span.metrics;
+  const port = portOf(meta['tcp.remote.port'] ?? meta['network.destination.port'] ?? meta['out.port']) ?? m['tcp.remote.port'] ?? m['network.destination.port'] ?? m['out.port'];
   if (host !== undefined && LOCAL_HOSTS.has(host) && port !== undefined && ownPorts.has(port)) return true;
   const dns = meta['dns.address'];
   if (dns !== undefined && LOCAL_DNS.has(dns)) return true;

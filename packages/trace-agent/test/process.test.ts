@@ -44,6 +44,7 @@ test("the extension's own traffic, local DNS and the serverless placeholder are 
   assert.equal(isOwnTraffic(span({ meta: { 'http.url': 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' } }), own), true);
   assert.equal(isOwnTraffic(span({ meta: { 'http.url': 'http://localhost:8124/lambda/start-invocation' } }), own), true);
   assert.equal(isOwnTraffic(span({ meta: { 'out.host': '127.0.0.1', 'network.destination.port': '8126' } }), own), true);
+  assert.equal(isOwnTraffic(span({ name: 'tcp.connect', meta: { 'tcp.remote.host': '127.0.0.1' }, metrics: { 'tcp.remote.port': 9001 } }), own), true);
   assert.equal(isOwnTraffic(span({ name: 'dns.lookup', meta: { 'dns.hostname': 'localhost' } }), own), true);
   assert.equal(isOwnTraffic(span({ meta: { 'dns.address': '169.254.79.129' } }), own), true);
   assert.equal(isOwnTraffic(span({ meta: { 'http.url': 'http://127.0.0.1:3000/x' } }), own), false);
