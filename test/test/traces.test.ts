@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Unpackr } from 'msgpackr';
@@ -13,6 +14,19 @@ const FUNCTION = { runtime: { handler: 'index.handler', taskRoot: path.join(fixt
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 interface Ids { trace: string; root: string; child: string }
+
+/** One raw request to the extension's trace port; `content-length` may lie (the oversize case). */
+function put(port: number, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'PUT', headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 async function tracerEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const ports = await portEnv();
@@ -65,6 +79,12 @@ for (const version of ['0.4', '0.5']) {
     const r = await rig(undefined, await tracerEnv({ DD_TRACE_AGENT_PROTOCOL_VERSION: version }), FUNCTION);
     try {
       assert.equal((await r.emu.init()).status, 'success');
+      // Bad input on the real socket first: answered with an error, nothing else lost.
+      const port = Number(r.env['DD_APM_RECEIVER_PORT']);
+      const garbage = await put(port, `/v${version}/traces`, Buffer.from([0x92, 0xc1, 0xff]), {});
+      assert.deepEqual([garbage.status, /msgpack|expected/.test(garbage.body)], [400, true], garbage.body);
+      const oversize = await put(port, `/v${version}/traces`, Buffer.alloc(8), { 'content-length': String(60 * 1024 * 1024) });
+      assert.equal(oversize.status, 413);
       const all: Ids[] = [];
       for (let i = 0; i < 2; i++) {
         const res = await r.emu.invoke({});
