@@ -59,6 +59,11 @@ test('span obfuscation dispatches on type, then applies replace rules', () => {
   const mongo = span({ type: 'mongodb', meta: { 'mongodb.query': '{"a":1}' } });
   obfuscateSpan(mongo, OFF);
   assert.equal(mongo.meta['mongodb.query'], '{"a":"?"}');
+  const es = span({ type: 'elasticsearch', meta: { 'elasticsearch.body': '{"query":{"match":{"user":"kim"}}}' } });
+  obfuscateSpan(es, { ...OFF, elasticsearch: false });
+  assert.equal(es.meta['elasticsearch.body'], '{"query":{"match":{"user":"kim"}}}');
+  obfuscateSpan(es, OFF);
+  assert.equal(es.meta['elasticsearch.body'], '{"query":{"match":{"user":"?"}}}');
   const web = span({ type: 'web', meta: { 'http.url': 'http://h/u/12?x=1', 'card.number': '4111-1111-1111-1111' } });
   obfuscateSpan(web, { ...OFF, httpRemovePathsWithDigits: true });
   assert.deepEqual([web.meta['http.url'], web.meta['card.number']], ['http://h/u/??x=1', '?']);

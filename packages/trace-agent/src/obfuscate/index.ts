@@ -1,5 +1,6 @@
 // Per-span obfuscation, by span type, then DD_APM_REPLACE_TAGS. Which parts are on by default
 // follows the extension we mirror; the README lists each switch.
+import type { Config } from '@dd-lambda/config';
 import { TraceAgentError } from '../errors.js';
 import type { Span } from '../span.js';
 import { isCardNumber, obfuscateJson, obfuscateMemcached, obfuscateUrl } from './misc.js';
@@ -17,18 +18,19 @@ export interface ReplaceRule {
   repl: string;
 }
 
-export interface ObfuscationOptions {
+/** The config's DD_APM_OBFUSCATION_* switches, the two HTTP flags, and the parsed replace rules. */
+export type ObfuscationOptions = Config['apmObfuscation'] & {
   httpRemoveQueryString: boolean;
   httpRemovePathsWithDigits: boolean;
-  redis: boolean;
-  redisRemoveAllArgs: boolean;
-  memcached: boolean;
-  mongodb: boolean;
-  elasticsearch: boolean;
-  opensearch: boolean;
-  creditCards: boolean;
   replace: readonly ReplaceRule[];
-}
+};
+
+/** Span types whose query body tag is a JSON document, and the switch that turns its obfuscation on. */
+const JSON_BODIES: Readonly<Record<string, { tag: string; on: 'mongodb' | 'elasticsearch' | 'opensearch' }>> = {
+  mongodb: { tag: 'mongodb.query', on: 'mongodb' },
+  elasticsearch: { tag: 'elasticsearch.body', on: 'elasticsearch' },
+  opensearch: { tag: 'opensearch.body', on: 'opensearch' },
+};
 
 /**
  * DD_APM_REPLACE_TAGS entries `{name, pattern, repl}`. Go's `${1}` group syntax is accepted. A rule
@@ -98,19 +100,12 @@ export function obfuscateSpan(span: Span, o: ObfuscationOptions): void {
       if (o.memcached && cmd !== undefined) meta['memcached.command'] = obfuscateMemcached(cmd);
       break;
     }
-    case 'mongodb': {
-      const q = meta['mongodb.query'];
-      if (o.mongodb && q !== undefined) meta['mongodb.query'] = obfuscateJson(q);
-      break;
-    }
-    case 'elasticsearch': {
-      const b = meta['elasticsearch.body'];
-      if (o.elasticsearch && b !== undefined) meta['elasticsearch.body'] = obfuscateJson(b);
-      break;
-    }
+    case 'mongodb':
+    case 'elasticsearch':
     case 'opensearch': {
-      const b = meta['opensearch.body'];
-      if (o.opensearch && b !== undefined) meta['opensearch.body'] = obfuscateJson(b);
+      const { tag, on } = JSON_BODIES[span.type] as { tag: string; on: 'mongodb' | 'elasticsearch' | 'opensearch' };
+      const body = meta[tag];
+      if (o[on] && body !== undefined) meta[tag] = obfuscateJson(body);
       break;
     }
     default:
