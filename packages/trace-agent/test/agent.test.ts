@@ -223,3 +223,20 @@ test('drain waits for a request still arriving; the final flush ships it', async
     await close();
   }
 });
+
+test('SPANS from other units (plain objects, bigint ids) are processed and shipped like tracer spans', async () => {
+  const { intake, agent, close } = await setup({ DD_SERVICE: 'svc-from-env' });
+  try {
+    const base = { resource: 'fn', type: 'serverless', error: 0, start: 1_700_000_000_000_000_000n, duration: 5_000_000n, metaStruct: undefined, spanLinks: undefined };
+    agent.message('lifecycle', { t: 'SPANS', spans: [
+      { ...base, service: 'aws.lambda', name: 'aws.lambda', traceId: BIG, spanId: 11n, parentId: 0n, meta: { request_id: 'r-1' }, metrics: {} },
+      { ...base, service: 'aws.lambda', name: 'aws.lambda', traceId: 0n, spanId: 12n, parentId: 0n, meta: {}, metrics: {} },
+    ] });
+    const res = await flush(agent);
+    assert.deepEqual(res, { sent: 1, dropped: 1, pending: 0 }); // the zero trace id is a normalization loss
+    const [rec] = intake.spans();
+    assert.deepEqual([rec?.span.traceID, rec?.span.service, rec?.span.meta['request_id'], rec?.span.meta['_dd.origin']], [BIG, 'svc-from-env', 'r-1', 'lambda']);
+  } finally {
+    await close();
+  }
+});
