@@ -4,6 +4,7 @@
 //   datadog-lambda/worker.cjs          worker thread entry
 //   datadog-lambda/units.json          the pipeline units this layer runs, and what they own
 //   datadog-lambda/node_modules/yaml   loaded only when the function ships a datadog.yaml
+//   datadog-lambda/node_modules/@dd-lambda/{intake-client,logger}  shared by the worker entry and the units
 // Bundles are not minified: that loads ~10% slower (perf-floor §1d).
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,9 +47,22 @@ const common = {
 
 const supervisorEntry = require.resolve('@dd-lambda/supervisor').replace(/index\.js$/, 'bin/main.js');
 const workerEntry = require.resolve('@dd-lambda/worker-host/worker');
-await build({ ...common, entryPoints: { supervisor: supervisorEntry, worker: workerEntry }, outdir: code, outExtension: { '.js': '.cjs' } });
+await build({ ...common, entryPoints: { supervisor: supervisorEntry }, outdir: code, outExtension: { '.js': '.cjs' } });
+// Units sharing a worker thread share one copy of these (undici alone is ~1 MB of source): each is
+// bundled once under datadog-lambda/node_modules and left external in the worker entry and the units,
+// so a thread's require cache loads it once. The supervisor keeps its own copy: another thread, and
+// one file to read on the cold-start path.
+const SHARED = ['@dd-lambda/intake-client', '@dd-lambda/logger'];
+for (const name of SHARED) {
+  const dir = path.join(code, 'node_modules', ...name.split('/'));
+  mkdirSync(dir, { recursive: true });
+  await build({ ...common, entryPoints: [require.resolve(name)], outfile: path.join(dir, 'index.js') });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name, main: 'index.js' })}\n`);
+}
+const threadSide = { ...common, external: [...common.external, ...SHARED], outExtension: { '.js': '.cjs' } };
+await build({ ...threadSide, entryPoints: { worker: workerEntry }, outdir: code });
 for (const u of UNITS) {
-  await build({ ...common, entryPoints: { [u.name]: u.entry }, outdir: path.join(code, 'units'), outExtension: { '.js': '.cjs' } });
+  await build({ ...threadSide, entryPoints: { [u.name]: u.entry }, outdir: path.join(code, 'units') });
 }
 const manifest = UNITS.map((u) => ({ name: u.name, module: `units/${u.name}.cjs`, ingress: u.ingress, events: u.events, weight: u.weight, enabledBy: u.enabledBy }));
 writeFileSync(path.join(code, 'units.json'), `${JSON.stringify({ units: manifest }, null, 2)}\n`);
