@@ -24,6 +24,8 @@ const UNITS = [
   { name: 'dogstatsd', entry: require.resolve('@dd-lambda/dogstatsd/unit'), ingress: ['dogstatsd'], events: ['invocation'], weight: 1 },
   // The tracer-facing receiver: TCP 8126 and DD_APM_RECEIVER_SOCKET both arrive on the `apm` ingress.
   { name: 'trace-agent', entry: require.resolve('@dd-lambda/trace-agent/unit'), ingress: ['apm'], events: [], weight: 2 },
+  // Telemetry API batches, unparsed; runs only when logs are on (DD_SERVERLESS_LOGS_ENABLED / DD_LOGS_ENABLED).
+  { name: 'logs', entry: require.resolve('@dd-lambda/logs/unit'), ingress: ['telemetry'], events: [], weight: 1, enabledBy: 'logsEnabled' },
 ];
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });

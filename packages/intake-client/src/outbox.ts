@@ -32,6 +32,8 @@ export interface ShipResult {
   sent: number;
   dropped: number;
   pending: number;
+  /** The intake answered 403 to some payload: the key is refused (logs stop sending on it). */
+  forbidden?: boolean;
 }
 
 const BACKOFF_MIN_MS = 1_000;
@@ -69,6 +71,7 @@ export class Outbox {
     let down = false;
     let succeeded = false;
     const rejected = new Set<string>();
+    let forbidden = false;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < queue.length) {
@@ -84,6 +87,7 @@ export class Outbox {
           continue;
         }
         dropped += p.count;
+        if (out.status === 403) forbidden = true;
         if (!rejected.has(p.what)) {
           rejected.add(p.what);
           this.#o.logger.error({ code: out.error.code, what: p.what, status: out.status, count: p.count }, `payload dropped: ${out.error.message}`);
@@ -98,7 +102,7 @@ export class Outbox {
       this.#backoffMs = 0;
       this.#downUntil = 0;
     }
-    return { sent, dropped, pending: this.pending };
+    return forbidden ? { sent, dropped, pending: this.pending, forbidden } : { sent, dropped, pending: this.pending };
   }
 
   /** Keep `p` for later; returns how many items had to be dropped to stay in bounds (oldest first). */

@@ -1,0 +1,279 @@
+// Telemetry API events → intake logs (bottlecap §5.5). Function and extension records become log
+// lines; platform events become the lines Lambda itself writes (INIT_START, START, END, REPORT). The
+// request id is the current invocation's between platform.start and runtimeDone; lines seen before a
+// START are held and given the next START's id.
+import { applyRules } from './rules.js';
+import type { Rule } from './rules.js';
+
+/** One log as the intake takes it (`DD-PROTOCOL: agent-json`). */
+export interface IntakeLog {
+  message: { message: string; lambda: { arn: string; request_id: string | null }; timestamp: number; status: string };
+  hostname: string;
+  service: string;
+  ddtags: string;
+  ddsource: 'lambda';
+}
+
+export interface TelemetryEvent {
+  time?: unknown;
+  type?: unknown;
+  record?: unknown;
+}
+
+export interface ProcessorOptions {
+  functionArn: string;
+  service: string;
+  /** Function tags as `k:v` pairs. */
+  tags: readonly string[];
+  rules: readonly Rule[];
+  /** Lambda Managed Instances: requests overlap, so lines are never held for a START. */
+  managed: boolean;
+}
+
+export interface ProcessorCounters {
+  records: number;
+  /** Records dropped by an exclude/include rule. */
+  excluded: number;
+  /** Events that were not a telemetry event object (skipped). */
+  malformed: number;
+  /** Our own extension's informational lines, not shipped back (they would feed every flush). */
+  ownLines: number;
+}
+
+/** Strings the runtimes print when a function runs out of memory (bottlecap's list). */
+export const OOM_STRINGS: readonly string[] = [
+  'fatal error: runtime: out of memory',
+  'java.lang.OutOfMemoryError',
+  'JavaScript heap out of memory',
+  'Runtime exited with error: signal: killed',
+  'MemoryError',
+  'failed to allocate memory (NoMemoryError)',
+  'OutOfMemoryException',
+];
+
+const LEVELS: Readonly<Record<string, string>> = {
+  FATAL: 'critical', CRITICAL: 'critical', ERR: 'error', ERROR: 'error', WARN: 'warn', WARNING: 'warn',
+  INFO: 'info', INFORMATION: 'info', DEBUG: 'debug', TRACE: 'trace',
+};
+
+/** Maps a level word (any case) to an intake status; undefined when it is not one. */
+export function statusOf(level: unknown): string | undefined {
+  return typeof level === 'string' ? LEVELS[level.toUpperCase()] : undefined;
+}
+
+const two = (ms: number): string => ms.toFixed(2);
+
+function timeOf(e: TelemetryEvent): number {
+  const t = typeof e.time === 'string' ? Date.parse(e.time) : Number.NaN;
+  return Number.isFinite(t) ? t : Date.now();
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+interface Draft {
+  message: string;
+  requestId: string | null;
+  timestamp: number;
+  status: string;
+  extraTags: string;
+}
+
+export class LogProcessor {
+  readonly #o: ProcessorOptions;
+  readonly #baseTags: string;
+  readonly counters: ProcessorCounters = { records: 0, excluded: 0, malformed: 0, ownLines: 0 };
+  #current: string | null = null;
+  #orphans: Draft[] = [];
+  /** runtimeDone durations by request id, for REPORT's Runtime Duration (dropped once reported). */
+  readonly #runtimeMs = new Map<string, number>();
+  /** Request ids whose logs showed an out-of-memory string (deduped per request). */
+  readonly oom = new Set<string>();
+
+  constructor(o: ProcessorOptions) {
+    this.#o = o;
+    this.#baseTags = o.tags.join(',');
+  }
+
+  get currentRequestId(): string | null {
+    return this.#current;
+  }
+
+  /** Processes one batch in order; returns the logs ready to ship (orphans stay held). */
+  process(events: readonly unknown[]): IntakeLog[] {
+    const out: IntakeLog[] = [];
+    for (const raw of events) {
+      const e = obj(raw) as TelemetryEvent;
+      if (typeof e.type !== 'string') {
+        this.counters.malformed++;
+        continue;
+      }
+      this.counters.records++;
+      const draft = this.#draft(e);
+      if (draft === undefined) continue;
+      if (e.type === 'platform.start' && draft.requestId !== null) {
+        // Lines held before this START belong to it.
+        for (const o of this.#orphans) this.#emit(out, { ...o, requestId: draft.requestId });
+        this.#orphans = [];
+      }
+      if (draft.requestId === null && !this.#o.managed && (e.type === 'function' || e.type === 'extension')) this.#orphans.push(draft);
+      else this.#emit(out, draft);
+    }
+    return out;
+  }
+
+  /** SHUTDOWN: what is still held goes out without a request id. */
+  takeOrphans(): IntakeLog[] {
+    const out: IntakeLog[] = [];
+    for (const d of this.#orphans) this.#emit(out, d);
+    this.#orphans = [];
+    return out;
+  }
+
+  /** Applies the processing rules; an excluded line is counted and not emitted. */
+  #emit(out: IntakeLog[], d: Draft): void {
+    const masked = applyRules(d.message, this.#o.rules);
+    if (masked === undefined) {
+      this.counters.excluded++;
+      return;
+    }
+    out.push({
+      message: { message: masked, lambda: { arn: this.#o.functionArn, request_id: d.requestId }, timestamp: d.timestamp, status: d.status },
+      hostname: this.#o.functionArn,
+      service: this.#o.service,
+      ddtags: d.extraTags === '' ? this.#baseTags : this.#baseTags === '' ? d.extraTags : `${this.#baseTags},${d.extraTags}`,
+      ddsource: 'lambda',
+    });
+  }
+
+  #draft(e: TelemetryEvent): Draft | undefined {
+    const ts = timeOf(e);
+    const r = obj(e.record);
+    const line = (message: string, status = 'info', requestId: string | null = this.#current): Draft => ({ message, requestId, timestamp: ts, status, extraTags: '' });
+    switch (e.type) {
+      case 'function':
+      case 'extension':
+        return this.#logRecord(e.type, e.record, ts);
+      case 'platform.initStart': {
+        const v = typeof r['runtimeVersion'] === 'string' ? r['runtimeVersion'] : undefined;
+        const arn = typeof r['runtimeVersionArn'] === 'string' ? r['runtimeVersionArn'] : undefined;
+        let msg = 'INIT_START';
+        if (v !== undefined) msg += ` Runtime Version: ${v}`;
+        if (arn !== undefined) msg += ` Runtime Version ARN: ${arn}`;
+        return line(msg, 'info', null);
+      }
+      case 'platform.start': {
+        const id = typeof r['requestId'] === 'string' ? r['requestId'] : null;
+        this.#current = id;
+        const version = typeof r['version'] === 'string' ? r['version'] : '$LATEST';
+        return line(`START RequestId: ${id ?? ''} Version: ${version}`, 'info', id);
+      }
+      case 'platform.runtimeDone': {
+        const id = typeof r['requestId'] === 'string' ? r['requestId'] : this.#current;
+        const ms = num(obj(r['metrics'])['durationMs']);
+        if (id !== null && ms !== undefined) this.#runtimeMs.set(id, ms);
+        if (id === this.#current) this.#current = null;
+        const status = r['status'];
+        let msg = `END RequestId: ${id ?? ''}`;
+        let level = 'info';
+        if (status === 'timeout') {
+          msg += ` Task timed out after ${((ms ?? 0) / 1000).toFixed(2)} seconds`;
+          level = 'error';
+        } else if (status === 'error' || status === 'failure') {
+          msg += ` Task failed: "${typeof r['errorType'] === 'string' ? r['errorType'] : status}"`;
+          level = 'error';
+        }
+        if (id !== null && r['errorType'] === 'Runtime.OutOfMemory') this.oom.add(id);
+        return line(msg, level, id);
+      }
+      case 'platform.report': {
+        const id = typeof r['requestId'] === 'string' ? r['requestId'] : null;
+        const m = obj(r['metrics']);
+        const duration = num(m['durationMs']);
+        if (duration === undefined) return undefined;
+        let msg = `REPORT RequestId: ${id ?? ''} Duration: ${two(duration)} ms`;
+        const runtime = id === null ? undefined : this.#runtimeMs.get(id);
+        if (id !== null) this.#runtimeMs.delete(id);
+        if (runtime !== undefined) msg += ` Runtime Duration: ${two(runtime)} ms Post Runtime Duration: ${two(Math.max(0, duration - runtime))} ms`;
+        const billed = num(m['billedDurationMs']);
+        const size = num(m['memorySizeMB']);
+        const used = num(m['maxMemoryUsedMB']);
+        const init = num(m['initDurationMs']);
+        const restore = num(m['restoreDurationMs']);
+        if (billed !== undefined) msg += ` Billed Duration: ${billed} ms`;
+        if (size !== undefined) msg += ` Memory Size: ${size} MB`;
+        if (used !== undefined) msg += ` Max Memory Used: ${used} MB`;
+        if (init !== undefined) msg += ` Init Duration: ${two(init)} ms`;
+        if (restore !== undefined) msg += ` Restore Duration: ${two(restore)} ms`;
+        if (id !== null && size !== undefined && used !== undefined && used >= size) this.oom.add(id);
+        const status = r['status'];
+        if (this.#o.managed && id === this.#current) this.#current = null;
+        return line(msg, status === 'success' || status === undefined ? 'info' : 'error', id);
+      }
+      default:
+        // Other platform events (initRuntimeDone, extension, telemetrySubscription, logsDropped...) are not log lines.
+        return undefined;
+    }
+  }
+
+  #logRecord(type: 'function' | 'extension', record: unknown, ts: number): Draft | undefined {
+    let requestId: string | null = type === 'function' ? this.#current : null;
+    let status = 'info';
+    let extraTags = '';
+    let message: string;
+    let parsed: Record<string, unknown> | undefined;
+    if (typeof record === 'string') {
+      message = record.endsWith('\n') ? record.slice(0, -1) : record;
+      const t = message.trimStart();
+      if (t.startsWith('{') && t.endsWith('}')) {
+        try {
+          const v: unknown = JSON.parse(t);
+          if (v !== null && typeof v === 'object' && !Array.isArray(v)) parsed = v as Record<string, unknown>;
+        } catch {
+          // a text line that only looks like JSON
+        }
+      }
+      if (parsed === undefined) {
+        // Runtime text formats: Node `time\trequestId\tLEVEL\tmsg`, Python `[LEVEL]\ttime\trequestId\tmsg`.
+        const tab = /^\S+\t\S+\t([A-Z]+)\t/.exec(message) ?? /^\[([A-Z]+)\]\t/.exec(message);
+        status = statusOf(tab?.[1]) ?? 'info';
+      }
+    } else if (record !== null && typeof record === 'object' && !Array.isArray(record)) {
+      parsed = { ...(record as Record<string, unknown>) };
+      message = '';
+    } else {
+      return undefined;
+    }
+    if (parsed !== undefined) {
+      if (type === 'extension' && typeof parsed['component'] === 'string' && typeof parsed['level'] === 'number' && parsed['level'] < 40) {
+        // Our own pino lines below warn: shipping them would make every flush log what the next ships.
+        this.counters.ownLines++;
+        return undefined;
+      }
+      const own = parsed['requestId'] ?? parsed['AWSRequestId'];
+      if (typeof own === 'string' && own !== '') requestId = own;
+      status = statusOf(parsed['level']) ?? statusOf(parsed['status']) ?? 'info';
+      const inner = obj(parsed['message']);
+      const tags = parsed['ddtags'] ?? inner['ddtags'];
+      if (typeof tags === 'string') {
+        extraTags = tags;
+        if ('ddtags' in parsed) delete parsed['ddtags'];
+        else delete inner['ddtags'];
+      }
+      message = JSON.stringify(parsed);
+    }
+    for (const s of OOM_STRINGS) {
+      if (message.includes(s)) {
+        status = 'error';
+        if (requestId !== null) this.oom.add(requestId);
+        break;
+      }
+    }
+    return { message, requestId, timestamp: ts, status, extraTags };
+  }
+}

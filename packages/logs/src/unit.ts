@@ -1,0 +1,193 @@
+// The logs pipeline as a worker unit: Telemetry API batches arrive unparsed from the supervisor's
+// listener and are parsed here, off the critical path; logs are buffered (bounded, oldest dropped
+// first) and shipped at the supervisor's FLUSH in batches of ≤ 1000 entries and ≤ 5 MB.
+import type { Config } from '@dd-lambda/config';
+import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
+import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
+import type { Logger } from '@dd-lambda/logger';
+import type { UnitMessage } from '@dd-lambda/protocol';
+import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
+import { LogProcessor } from './processor.js';
+import type { IntakeLog } from './processor.js';
+import { compileRules } from './rules.js';
+
+export const MAX_BATCH_ENTRIES = 1000;
+export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
+/** A single log over this is truncated (the intake refuses entries over 1 MiB). */
+export const MAX_ENTRY_BYTES = 1024 * 1024 - 4096;
+/** Serialized logs held between flushes; beyond it the oldest are dropped and counted. */
+export const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Payloads kept for a later flush after a retryable intake failure. */
+export const RETRY_BYTES = 8 * 1024 * 1024;
+const TRUNCATED = '...TRUNCATED...';
+
+export interface LogsOptions {
+  config: Readonly<Config>;
+  tags: Readonly<Record<string, string>>;
+  logger: Logger;
+  client?: IntakeClient;
+  send?: (to: string, msg: UnitMessage) => void;
+}
+
+export interface LogsCounters {
+  batches: number;
+  /** Batches that were not a JSON array (acknowledged by the supervisor, skipped here). */
+  badBatches: number;
+  /** Logs dropped because the buffer was full (oldest first). */
+  overflow: number;
+  truncated: number;
+  /** Logs not shipped because the intake refused the key (403). */
+  forbidden: number;
+}
+
+export interface Logs extends PipelineUnit {
+  readonly processor: LogProcessor;
+  readonly counters: LogsCounters;
+  /** Parse and process one Telemetry API POST body. */
+  telemetry(body: Buffer): void;
+}
+
+function serialize(log: IntakeLog, counters: LogsCounters): string {
+  let s = JSON.stringify(log);
+  if (Buffer.byteLength(s) > MAX_ENTRY_BYTES) {
+    counters.truncated++;
+    const keep = Math.max(0, MAX_ENTRY_BYTES - Buffer.byteLength(s) + log.message.message.length - TRUNCATED.length - 64);
+    s = JSON.stringify({ ...log, message: { ...log.message, message: log.message.message.slice(0, keep) + TRUNCATED } });
+  }
+  return s;
+}
+
+export function buildLogs(opts: LogsOptions): Logs {
+  const { config, logger } = opts;
+  const arn = opts.tags['function_arn'] ?? config.aws.functionName;
+  const { rules, errors } = compileRules(config.logsProcessingRules);
+  for (const message of errors) logger.warn({ code: 'LOGS_ERR_RULE' }, `${message}; rule skipped`);
+  const processor = new LogProcessor({
+    functionArn: arn,
+    service: (config.service ?? config.aws.functionName).toLowerCase(),
+    tags: Object.entries(opts.tags).map(([k, v]) => `${k}:${v}`),
+    rules,
+    managed: config.aws.initializationType === 'lambda-managed-instances',
+  });
+  const client = opts.client ?? buildIntakeClient({ config, logger });
+  const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
+  const counters: LogsCounters = { batches: 0, badBatches: 0, overflow: 0, truncated: 0, forbidden: 0 };
+  const url = config.observabilityPipelinesWorkerLogsEnabled && config.observabilityPipelinesWorkerLogsUrl !== undefined
+    ? config.observabilityPipelinesWorkerLogsUrl
+    : `${config.urls.logs}/api/v2/logs`;
+  const compress = config.logsUseCompression && !config.observabilityPipelinesWorkerLogsEnabled;
+  let buffer: string[] = [];
+  let head = 0;
+  let bufferBytes = 0;
+  let reportedDrops = 0;
+  let oomSent = new Set<string>();
+  let forbidden = false;
+
+  function push(logs: readonly IntakeLog[]): void {
+    for (const log of logs) {
+      if (forbidden) {
+        counters.forbidden++;
+        continue;
+      }
+      const s = serialize(log, counters);
+      buffer.push(s);
+      bufferBytes += s.length;
+      while (bufferBytes > MAX_BUFFER_BYTES && head < buffer.length) {
+        bufferBytes -= (buffer[head] as string).length;
+        head++;
+        counters.overflow++;
+      }
+    }
+    if (head > 4096) {
+      buffer = buffer.slice(head);
+      head = 0;
+    }
+  }
+
+  function reportOom(): void {
+    if (!config.enhancedMetrics || opts.send === undefined) return;
+    for (const id of processor.oom) {
+      if (oomSent.has(id)) continue;
+      oomSent.add(id);
+      opts.send('dogstatsd', { t: 'METRICS', points: [{ name: 'aws.lambda.enhanced.out_of_memory', kind: 'distribution', value: 1, tags: [], timestamp: Math.floor(Date.now() / 1000) }] });
+    }
+    if (oomSent.size > 10_000) oomSent = new Set([...oomSent].slice(-1000));
+  }
+
+  function telemetry(body: Buffer): void {
+    counters.batches++;
+    let events: unknown;
+    try {
+      events = JSON.parse(body.toString('utf8'));
+    } catch {
+      events = undefined;
+    }
+    if (!Array.isArray(events)) {
+      counters.badBatches++;
+      if (counters.badBatches === 1 || counters.badBatches % 100 === 0) logger.warn({ code: 'LOGS_ERR_BATCH', bytes: body.length, bad: counters.badBatches }, 'telemetry batch is not a JSON array; skipped');
+      return;
+    }
+    push(processor.process(events));
+    reportOom();
+  }
+
+  function batches(): Parcel[] {
+    const out: Parcel[] = [];
+    let items: string[] = [];
+    let size = 2;
+    const cut = (): void => {
+      if (items.length === 0) return;
+      out.push({
+        what: 'logs',
+        count: items.length,
+        request: {
+          url,
+          body: Buffer.from(`[${items.join(',')}]`),
+          contentType: 'application/json',
+          encoding: 'zstd',
+          level: compress ? config.logsCompressionLevel : 0,
+          headers: { 'dd-protocol': 'agent-json' },
+        },
+      });
+      items = [];
+      size = 2;
+    };
+    for (let i = head; i < buffer.length; i++) {
+      const s = buffer[i] as string;
+      const n = Buffer.byteLength(s) + 1;
+      if (items.length === MAX_BATCH_ENTRIES || size + n > MAX_BATCH_BYTES) cut();
+      items.push(s);
+      size += n;
+    }
+    cut();
+    buffer = [];
+    head = 0;
+    bufferBytes = 0;
+    return out;
+  }
+
+  return {
+    processor,
+    counters,
+    telemetry,
+    message() {
+      // No unit sends to the logs pipeline.
+    },
+    async flush(signal: FlushSignal): Promise<FlushResult> {
+      if (signal.reason === 'shutdown') push(processor.takeOrphans());
+      const overflow = counters.overflow - reportedDrops;
+      reportedDrops = counters.overflow;
+      if (overflow > 0) logger.warn({ code: 'LOGS_ERR_DROPPED', dropped: overflow }, `log buffer over ${MAX_BUFFER_BYTES} bytes; oldest logs dropped since the last flush`);
+      const res = await outbox.ship(batches(), signal.deadline, signal.reason === 'shutdown');
+      if (res.forbidden && !forbidden) {
+        forbidden = true;
+        logger.error({ code: 'LOGS_ERR_FORBIDDEN' }, 'the logs intake refused the API key (403); logs are no longer sent from this sandbox');
+      }
+      return { sent: res.sent, dropped: res.dropped + overflow, pending: res.pending };
+    },
+  };
+}
+
+export function createUnit(ctx: UnitContext): PipelineUnit {
+  return buildLogs({ config: ctx.config, tags: ctx.tags, logger: ctx.logger, send: (to, msg) => ctx.send(to, msg) });
+}
