@@ -121,7 +121,8 @@ export class LogProcessor {
         for (const o of this.#orphans) this.#emit(out, { ...o, requestId: draft.requestId });
         this.#orphans = [];
       }
-      if (draft.requestId === null && !this.#o.managed && (e.type === 'function' || e.type === 'extension')) this.#orphans.push(draft);
+      // Function lines without an invocation wait for the next one; extension lines never have one.
+      if (draft.requestId === null && !this.#o.managed && e.type === 'function') this.#orphans.push(draft);
       else this.#emit(out, draft);
     }
     return out;
@@ -227,21 +228,24 @@ export class LogProcessor {
     let extraTags = '';
     let message: string;
     let parsed: Record<string, unknown> | undefined;
+    /** The runtime's text prefix in front of a JSON message (`time\tid\tINFO\t{...}`), kept as printed. */
+    let prefix = '';
     if (typeof record === 'string') {
       message = record.endsWith('\n') ? record.slice(0, -1) : record;
-      const t = message.trimStart();
-      if (t.startsWith('{') && t.endsWith('}')) {
+      // Runtime text formats: Node `time\trequestId\tLEVEL\tmsg`, Python `[LEVEL]\ttime\trequestId\tmsg`.
+      const tab = /^\S+\t\S+\t([A-Z]+)\t/.exec(message) ?? /^\[([A-Z]+)\]\t\S+\t\S+\t/.exec(message);
+      status = statusOf(tab?.[1]) ?? 'info';
+      const rest = tab === null ? message.trimStart() : message.slice(tab[0].length);
+      if (rest.startsWith('{') && rest.endsWith('}')) {
         try {
-          const v: unknown = JSON.parse(t);
-          if (v !== null && typeof v === 'object' && !Array.isArray(v)) parsed = v as Record<string, unknown>;
+          const v: unknown = JSON.parse(rest);
+          if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+            parsed = v as Record<string, unknown>;
+            prefix = tab === null ? '' : tab[0];
+          }
         } catch {
           // a text line that only looks like JSON
         }
-      }
-      if (parsed === undefined) {
-        // Runtime text formats: Node `time\trequestId\tLEVEL\tmsg`, Python `[LEVEL]\ttime\trequestId\tmsg`.
-        const tab = /^\S+\t\S+\t([A-Z]+)\t/.exec(message) ?? /^\[([A-Z]+)\]\t/.exec(message);
-        status = statusOf(tab?.[1]) ?? 'info';
       }
     } else if (record !== null && typeof record === 'object' && !Array.isArray(record)) {
       parsed = { ...(record as Record<string, unknown>) };
@@ -257,7 +261,7 @@ export class LogProcessor {
       }
       const own = parsed['requestId'] ?? parsed['AWSRequestId'];
       if (typeof own === 'string' && own !== '') requestId = own;
-      status = statusOf(parsed['level']) ?? statusOf(parsed['status']) ?? 'info';
+      status = statusOf(parsed['level']) ?? statusOf(parsed['status']) ?? status;
       const inner = obj(parsed['message']);
       const tags = parsed['ddtags'] ?? inner['ddtags'];
       if (typeof tags === 'string') {
@@ -265,7 +269,7 @@ export class LogProcessor {
         if ('ddtags' in parsed) delete parsed['ddtags'];
         else delete inner['ddtags'];
       }
-      message = JSON.stringify(parsed);
+      message = prefix + JSON.stringify(parsed);
     }
     for (const s of OOM_STRINGS) {
       if (message.includes(s)) {
