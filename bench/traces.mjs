@@ -89,11 +89,8 @@ const { Unpackr } = require('msgpackr');
 const msgpackLite = require('msgpack-lite');
 const liteInt64 = msgpackLite.createCodec({ int64: true });
 const { loadConfig } = await import('@dd-lambda/config');
-const { createLogger } = await import('@dd-lambda/logger');
-const { decodeV04, decodeV05, TraceProcessor, encodeTracerPayload, agentPayload, tracerInfo } = await import('@dd-lambda/trace-agent');
+const { decodeV04, decodeV05, TraceProcessor, encodeTracerPayload, agentPayload } = await import('@dd-lambda/trace-agent');
 const { compress, hasZstd } = await import('@dd-lambda/intake-client');
-void createLogger;
-void tracerInfo;
 
 const v04 = await capture('0.4');
 const v05 = await capture('0.5');

@@ -15,7 +15,7 @@ export const MAX_BATCH_ENTRIES = 1000;
 export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
 /** A single log over this is truncated (the intake refuses entries over 1 MiB). */
 export const MAX_ENTRY_BYTES = 1024 * 1024 - 4096;
-/** Serialized logs held between flushes; beyond it the oldest are dropped and counted. */
+/** Serialized logs held between flushes (counted in UTF-16 units, which bound bytes closely enough for a cap); beyond it the oldest are dropped and counted. */
 export const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Payloads kept for a later flush after a retryable intake failure. */
 export const RETRY_BYTES = 8 * 1024 * 1024;
@@ -170,9 +170,6 @@ export function buildLogs(opts: LogsOptions): Logs {
     processor,
     counters,
     telemetry,
-    message() {
-      // No unit sends to the logs pipeline.
-    },
     async flush(signal: FlushSignal): Promise<FlushResult> {
       if (signal.reason === 'shutdown') push(processor.takeOrphans());
       const overflow = counters.overflow - reportedDrops;

@@ -35,6 +35,8 @@ export const MAX_PROXY_BODY = 2 * MiB;
 export const MAX_PENDING_BYTES = 32 * MiB;
 /** Payloads kept for a later flush after a retryable intake failure. */
 export const RETRY_BYTES = 16 * MiB;
+/** Proxy request bodies held between flushes. */
+export const MAX_PROXY_PENDING_BYTES = 16 * MiB;
 
 const RATE_BY_SERVICE = '{"rate_by_service":{}}';
 
@@ -233,6 +235,33 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     if (Number.isFinite(len) && len > limit) throw new TraceAgentError('TA_ERR_TOO_LARGE', `request body of ${len} bytes is over the ${limit}-byte limit`);
   }
 
+  /**
+   * Processes one request's traces (or other units' spans) and holds the encoded payload for the next
+   * flush. False when the pending buffer is full and the payload was dropped (counted).
+   */
+  function enqueue(traces: Span[][], info: TracerInfo): boolean {
+    const payload = processor.process(traces, info, BigInt(now()) * 1_000_000n);
+    if (concentrator !== undefined && !info.clientComputedStats) {
+      concentrator.add(payload);
+      // Stats now count them; sampled-out chunks need not travel (bottlecap drops them too).
+      payload.chunks = payload.chunks.filter((c) => c.priority > 0 || c.priority === PRIORITY_NONE);
+    }
+    if (payload.chunks.length === 0 && info.droppedP0Traces === 0) return true;
+    const spans = payload.chunks.reduce((n, c) => n + c.spans.length, 0);
+    const bytes = encodeTracerPayload(payload);
+    if (pendingBytes + bytes.length > MAX_PENDING_BYTES) {
+      counters.overflowRequests++;
+      droppedSinceFlush += spans;
+      if (counters.overflowRequests === 1 || counters.overflowRequests % 100 === 0) {
+        logger.warn({ code: 'TA_ERR_DROPPED', pendingBytes, dropped: counters.overflowRequests }, 'trace buffer full; tracer request dropped');
+      }
+      return false;
+    }
+    pending.push({ info, bytes, spans });
+    pendingBytes += bytes.length;
+    return true;
+  }
+
   function traces(version: 'v0.4' | 'v0.5') {
     return async (req: FastifyRequest, reply: FastifyReply): Promise<string> => {
       counters.requests++;
@@ -249,29 +278,9 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
         return RATE_BY_SERVICE;
       }
       const decoded: Span[][] = version === 'v0.4' ? decodeV04(body) : decodeV05(body);
-      const info = tracerInfo(req);
-      const payload = processor.process(decoded, info, BigInt(now()) * 1_000_000n);
-      if (concentrator !== undefined && !info.clientComputedStats) {
-        concentrator.add(payload);
-        // Stats now count them; sampled-out chunks need not travel (bottlecap drops them too).
-        payload.chunks = payload.chunks.filter((c) => c.priority > 0 || c.priority === PRIORITY_NONE);
-      }
-      if (payload.chunks.length > 0 || info.droppedP0Traces > 0) {
-        const bytes = encodeTracerPayload(payload);
-        if (pendingBytes + bytes.length > MAX_PENDING_BYTES) {
-          counters.overflowRequests++;
-          droppedSinceFlush += payload.chunks.reduce((n, c) => n + c.spans.length, 0);
-          if (counters.overflowRequests === 1 || counters.overflowRequests % 100 === 0) {
-            logger.warn({ code: 'TA_ERR_DROPPED', pendingBytes, dropped: counters.overflowRequests }, 'trace buffer full; tracer request dropped');
-          }
-          if (headerTrue(header(req, 'datadog-send-real-http-status'))) {
-            void reply.code(429).type('text/plain; charset=utf-8');
-            return 'trace buffer full; payload dropped';
-          }
-        } else {
-          pending.push({ info, bytes, spans: payload.chunks.reduce((n, c) => n + c.spans.length, 0) });
-          pendingBytes += bytes.length;
-        }
+      if (!enqueue(decoded, tracerInfo(req)) && headerTrue(header(req, 'datadog-send-real-http-status'))) {
+        void reply.code(429).type('text/plain; charset=utf-8');
+        return 'trace buffer full; payload dropped';
       }
       void reply.type('application/json');
       return RATE_BY_SERVICE;
@@ -328,7 +337,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   for (const route of PROXY_ROUTES) {
     app.post(route.path, { bodyLimit: MAX_PROXY_BODY, onRequest: async (req) => rejectOversize(req, MAX_PROXY_BODY) }, async (req, reply) => {
       const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
-      if (proxyBytes + body.length > RETRY_BYTES) {
+      if (proxyBytes + body.length > MAX_PROXY_PENDING_BYTES) {
         counters.overflowRequests++;
         void reply.code(headerTrue(header(req, 'datadog-send-real-http-status')) ? 429 : 200).type('text/plain; charset=utf-8');
         return `proxy buffer full; ${route.path} request dropped`;
@@ -470,12 +479,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
         if (t) t.push(s);
         else byTrace.set(s.traceId, [s]);
       }
-      const payload = processor.process([...byTrace.values()], info, BigInt(now()) * 1_000_000n);
-      if (concentrator !== undefined) concentrator.add(payload);
-      if (payload.chunks.length === 0) return;
-      const bytes = encodeTracerPayload(payload);
-      pending.push({ info, bytes, spans: payload.chunks.reduce((n, c) => n + c.spans.length, 0) });
-      pendingBytes += bytes.length;
+      enqueue([...byTrace.values()], info);
     },
     async flush(signal) {
       const final = signal.reason === 'shutdown';

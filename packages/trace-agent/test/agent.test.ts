@@ -7,7 +7,7 @@ import { createLogger } from '@dd-lambda/logger';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import type { UnitMessage } from '@dd-lambda/protocol';
-import { buildTraceAgent, INFO_ENDPOINTS } from '../src/index.js';
+import { buildTraceAgent, DDSketch, INFO_ENDPOINTS } from '../src/index.js';
 import type { TraceAgent } from '../src/index.js';
 
 const API_KEY = 'a'.repeat(32);
@@ -239,4 +239,19 @@ test('SPANS from other units (plain objects, bigint ids) are processed and shipp
   } finally {
     await close();
   }
+});
+
+test('DDSketch: 1 % relative accuracy, zeros counted apart, protobuf carries gamma and the bins', () => {
+  const sk = new DDSketch();
+  for (let v = 1; v <= 10_000; v++) sk.add(v * 1000);
+  sk.add(0);
+  for (const q of [0.1, 0.5, 0.99]) {
+    const want = q * 10_000 * 1000;
+    assert.ok(Math.abs(sk.quantile(q) - want) / want <= 0.011, `p${q * 100}: ${sk.quantile(q)} vs ${want}`);
+  }
+  assert.equal(sk.zeroCount, 1);
+  const bytes = Buffer.from(sk.encode());
+  // mapping (field 1) first: tag 0x0a, then gamma as a double (tag 0x09).
+  assert.deepEqual([bytes[0], bytes[2]], [0x0a, 0x09]);
+  assert.ok(Math.abs(bytes.readDoubleLE(3) - 1.01 / 0.99) < 1e-12);
 });
