@@ -20,12 +20,14 @@ const require = createRequire(import.meta.url);
 
 /** Units shipped in this layer; pipelines add themselves here as they land. */
 const UNITS = [
-  // INVOKE events feed the extension's own invocation count.
-  { name: 'dogstatsd', entry: require.resolve('@dd-lambda/dogstatsd/unit'), ingress: ['dogstatsd'], events: ['invocation'], weight: 1 },
+  { name: 'dogstatsd', entry: require.resolve('@dd-lambda/dogstatsd/unit'), ingress: ['dogstatsd'], events: [], weight: 1 },
   // The tracer-facing receiver: TCP 8126 and DD_APM_RECEIVER_SOCKET both arrive on the `apm` ingress.
   { name: 'trace-agent', entry: require.resolve('@dd-lambda/trace-agent/unit'), ingress: ['apm'], events: [], weight: 2 },
   // Telemetry API batches, unparsed; runs only when logs are on (DD_SERVERLESS_LOGS_ENABLED / DD_LOGS_ENABLED).
   { name: 'logs', entry: require.resolve('@dd-lambda/logs/unit'), ingress: ['telemetry'], events: [], weight: 1, enabledBy: 'logsEnabled' },
+  // Invocation lifecycle: the :8124 listener, enhanced metrics and the extension's own spans (INVOKE,
+  // SHUTDOWN and platform events); its output goes to the dogstatsd and trace-agent units.
+  { name: 'lifecycle', entry: require.resolve('@dd-lambda/lifecycle/unit'), ingress: ['lifecycle'], events: ['invocation', 'platform'], weight: 1 },
 ];
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
@@ -54,7 +56,7 @@ await build({ ...common, entryPoints: { supervisor: supervisorEntry }, outdir: c
 // bundled once under datadog-lambda/node_modules and left external in the worker entry and the units,
 // so a thread's require cache loads it once. The supervisor keeps its own copy: another thread, and
 // one file to read on the cold-start path.
-const SHARED = ['@dd-lambda/intake-client', '@dd-lambda/logger'];
+const SHARED = ['@dd-lambda/intake-client', '@dd-lambda/logger', 'fastify'];
 for (const name of SHARED) {
   const dir = path.join(code, 'node_modules', ...name.split('/'));
   mkdirSync(dir, { recursive: true });

@@ -175,7 +175,8 @@ test('idle fallback: when init fails after register (telemetry port taken) the f
 });
 
 test('garbage on the ingestion sockets is contained: broken telemetry JSON is acknowledged, no unit means a closed connection', async () => {
-  const r = await rig(undefined);
+  // A layer whose only unit serves traces: nothing owns the lifecycle port.
+  const r = await rig([{ name: 'holder', file: 'holder.cjs', ingress: ['apm'] }]);
   try {
     await r.emu.init();
     const tport = Number(r.env['DD_EXTENSION_TELEMETRY_PORT']);
@@ -186,7 +187,7 @@ test('garbage on the ingestion sockets is contained: broken telemetry JSON is ac
     });
     assert.equal(await post('/', '[{"type":"platform.runtimeDone", broken'), 200);
     assert.equal(await post('/other', '[]'), 404);
-    // Nothing serves the lifecycle API in this layer yet: the connection is closed rather than left hanging.
+    // Nothing serves the lifecycle API in this layer: the connection is closed rather than left hanging.
     const closed = await new Promise<boolean>((resolve) => {
       const s = net.connect(Number(r.env['DD_EXTENSION_LIFECYCLE_PORT']), '127.0.0.1');
       s.on('error', () => resolve(true));

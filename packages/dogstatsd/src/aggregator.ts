@@ -7,8 +7,11 @@ import type { DsdEvent, DsdServiceCheck, DsdSink, MalformedReason, WireType } fr
 export const BUCKET_S = 10;
 /** Tags kept per metric (bottlecap's limit); the rest are dropped and counted. */
 export const MAX_TAGS = 100;
-/** The Datadog Lambda library's own invocation count; the extension counts invocations itself. */
-export const LIBRARY_INVOCATIONS = 'aws.lambda.enhanced.invocations';
+/**
+ * Enhanced metrics the Datadog Lambda libraries send that the extension's lifecycle unit also counts
+ * (from INVOKE and the platform's runtimeDone): the library's copies are dropped so each counts once.
+ */
+export const LIBRARY_DUPLICATES: ReadonlySet<string> = new Set(['aws.lambda.enhanced.invocations', 'aws.lambda.enhanced.errors']);
 
 export type ContextKind = 'count' | 'gauge' | 'set' | 'distribution';
 
@@ -46,8 +49,8 @@ export interface AggregatorOptions {
   /** `k:v` tags added to the extension's own metrics (all function tags). */
   extensionTags: readonly string[];
   maxContexts: number;
-  /** Drop the library's aws.lambda.enhanced.invocations (the extension's enhanced metrics count them). */
-  dedupeLibraryInvocations: boolean;
+  /** Drop the library's LIBRARY_DUPLICATES (the extension's enhanced metrics count them). */
+  dedupeLibraryEnhanced: boolean;
   now?: () => number;
 }
 
@@ -115,7 +118,7 @@ export class Aggregator implements DsdSink {
 
   metric(name: string, type: WireType, values: string, rate: number, rawTags: string, timestamp: number): void {
     this.counters.lines++;
-    if (this.#o.dedupeLibraryInvocations && name.startsWith(LIBRARY_INVOCATIONS)) {
+    if (this.#o.dedupeLibraryEnhanced && LIBRARY_DUPLICATES.has(name)) {
       this.counters.deduplicated++;
       return;
     }

@@ -1,6 +1,6 @@
 export { parseDatagram, parseLine } from './parse.js';
 export type { DsdSink, DsdEvent, DsdServiceCheck, MalformedReason, WireType } from './parse.js';
-export { Aggregator, BUCKET_S, MAX_TAGS, MAX_EVENTS, LIBRARY_INVOCATIONS } from './aggregator.js';
+export { Aggregator, BUCKET_S, MAX_TAGS, MAX_EVENTS, LIBRARY_DUPLICATES } from './aggregator.js';
 export type { AggregatorOptions, AggregatorCounters, Context, ContextKind, Resource, Taken } from './aggregator.js';
 export { AgentSketch, sketchKey, keyLowerBound, sketchQuantile, BIN_LIMIT, GAMMA } from './sketch.js';
 export type { SketchBins } from './sketch.js';

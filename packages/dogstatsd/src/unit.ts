@@ -5,9 +5,9 @@ import type { Config } from '@dd-lambda/config';
 import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { InvocationEvent, UnitMessage } from '@dd-lambda/protocol';
+import type { UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
-import { Aggregator, LIBRARY_INVOCATIONS } from './aggregator.js';
+import { Aggregator } from './aggregator.js';
 import type { AggregatorCounters } from './aggregator.js';
 import { parseDatagram } from './parse.js';
 import type { MalformedReason } from './parse.js';
@@ -56,7 +56,7 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
     customTags,
     extensionTags: allTags,
     maxContexts: MAX_CONTEXTS,
-    dedupeLibraryInvocations: config.enhancedMetrics,
+    dedupeLibraryEnhanced: config.enhancedMetrics,
     now,
   });
   const client = opts.client ?? buildIntakeClient({ config, logger });
@@ -133,14 +133,6 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
         ingest(data.toString('utf8', off, off + n));
         off += n;
       }
-    },
-    // Every INVOKE the platform hands out is one invocation, including those whose handler never
-    // ran the library's wrapper (init errors, timeouts). The lifecycle pipeline will add the other
-    // enhanced metrics; this count stays exact either way.
-    invocation(event: InvocationEvent) {
-      if (event.kind !== 'invoke' || !config.enhancedMetrics) return;
-      // The same name the library uses; its copy is dropped by the aggregator (bottlecap counts too).
-      aggregator.point(LIBRARY_INVOCATIONS, 'distribution', 1, [], Math.floor(event.receivedAt / 1000));
     },
     message(_from: string, msg: UnitMessage) {
       if (msg.t === 'DSD_LINES') ingest(decoder.decode(msg.data));

@@ -5,7 +5,7 @@ import { Aggregator, parseDatagram, seriesBatches, sketchBatches, SERIES_TYPE } 
 import type { Context } from '../src/index.js';
 
 function contexts(lines: string[]): Context[] {
-  const a = new Aggregator({ customTags: [], extensionTags: [], maxContexts: 100_000, dedupeLibraryInvocations: true, now: () => 1_700_000_000_000 });
+  const a = new Aggregator({ customTags: [], extensionTags: [], maxContexts: 100_000, dedupeLibraryEnhanced: true, now: () => 1_700_000_000_000 });
   parseDatagram(lines.join('\n'), a);
   return a.take().contexts;
 }

@@ -158,24 +158,24 @@ test('additional endpoints get a copy with their own key', async () => {
   }
 });
 
-test('invocations: each INVOKE counts once; the library\'s copy is dropped; off with DD_ENHANCED_METRICS=false', async () => {
+test('the library\'s invocations and errors are dropped (the lifecycle unit counts them); kept with DD_ENHANCED_METRICS=false', async () => {
   const { intake, dsd, close } = await setup();
   try {
     for (let i = 0; i < 3; i++) {
-      dsd.invocation?.({ kind: 'invoke', requestId: `r${i}`, deadlineMs: NOW + 3000, invokedFunctionArn: TAGS.function_arn, receivedAt: NOW });
+      dsd.message?.('lifecycle', { t: 'METRICS', points: [{ name: 'aws.lambda.enhanced.invocations', kind: 'distribution', value: 1, tags: [], timestamp: 1_700_000_004 }] });
       dsd.ingest('aws.lambda.enhanced.invocations:1|d|#functionname:fn,cold_start:false|T1700000004');
+      dsd.ingest('aws.lambda.enhanced.errors:1|d|#functionname:fn|T1700000004');
     }
-    dsd.invocation?.({ kind: 'shutdown', reason: 'spindown', deadlineMs: NOW + 2000, receivedAt: NOW });
     await flush(dsd);
     const inv = intake.sketchPoints('aws.lambda.enhanced.invocations');
     assert.equal(inv.reduce((n, p) => n + p.count, 0), 3);
-    assert.equal(dsd.aggregator.counters.deduplicated, 3);
+    assert.equal(intake.sketchPoints('aws.lambda.enhanced.errors').length, 0);
+    assert.equal(dsd.aggregator.counters.deduplicated, 6);
   } finally {
     await close();
   }
   const off = await setup({ DD_ENHANCED_METRICS: 'false' });
   try {
-    off.dsd.invocation?.({ kind: 'invoke', requestId: 'r', deadlineMs: NOW + 3000, invokedFunctionArn: TAGS.function_arn, receivedAt: NOW });
     off.dsd.ingest('aws.lambda.enhanced.invocations:1|d');
     await flush(off.dsd);
     assert.equal(off.intake.sketchPoints('aws.lambda.enhanced.invocations').reduce((n, p) => n + p.count, 0), 1);

@@ -92,7 +92,10 @@ export class LogProcessor {
   #orphans: Draft[] = [];
   /** runtimeDone durations by request id, for REPORT's Runtime Duration (dropped once reported). */
   readonly #runtimeMs = new Map<string, number>();
-  /** Request ids whose logs showed an out-of-memory string (deduped per request). */
+  /**
+   * Request ids whose log lines showed an out-of-memory string. The platform's own signals (errorType,
+   * memory used = memory size) are read by the lifecycle unit, which dedupes all of them per request.
+   */
   readonly oom = new Set<string>();
 
   constructor(o: ProcessorOptions) {
@@ -189,7 +192,6 @@ export class LogProcessor {
           msg += ` Task failed: "${typeof r['errorType'] === 'string' ? r['errorType'] : status}"`;
           level = 'error';
         }
-        if (id !== null && r['errorType'] === 'Runtime.OutOfMemory') this.oom.add(id);
         return line(msg, level, id);
       }
       case 'platform.report': {
@@ -211,7 +213,6 @@ export class LogProcessor {
         if (used !== undefined) msg += ` Max Memory Used: ${used} MB`;
         if (init !== undefined) msg += ` Init Duration: ${two(init)} ms`;
         if (restore !== undefined) msg += ` Restore Duration: ${two(restore)} ms`;
-        if (id !== null && size !== undefined && used !== undefined && used >= size) this.oom.add(id);
         const status = r['status'];
         if (this.#o.managed && id === this.#current) this.#current = null;
         return line(msg, status === 'success' || status === undefined ? 'info' : 'error', id);

@@ -104,12 +104,14 @@ export function buildLogs(opts: LogsOptions): Logs {
     }
   }
 
+  // The lifecycle unit owns aws.lambda.enhanced.out_of_memory: it dedupes these with the platform's
+  // own signals per request. Each request id is reported from here once.
   function reportOom(): void {
-    if (!config.enhancedMetrics || opts.send === undefined) return;
+    if (opts.send === undefined) return;
     for (const id of processor.oom) {
       if (oomSent.has(id)) continue;
       oomSent.add(id);
-      opts.send('dogstatsd', { t: 'METRICS', points: [{ name: 'aws.lambda.enhanced.out_of_memory', kind: 'distribution', value: 1, tags: [], timestamp: Math.floor(Date.now() / 1000) }] });
+      opts.send('lifecycle', { t: 'OOM', requestId: id, timestamp: Math.floor(Date.now() / 1000) });
     }
     if (oomSent.size > 10_000) oomSent = new Set([...oomSent].slice(-1000));
   }

@@ -50,7 +50,7 @@ test('uncompressed when DD_LOGS_CONFIG_USE_COMPRESSION=false; a 403 stops sendin
   const { intake, logs, sent, close } = await setup({ DD_LOGS_CONFIG_USE_COMPRESSION: 'false' });
   try {
     logs.telemetry(body([{ type: 'platform.start', record: { requestId: 'r9' } }, line('FATAL ERROR: JavaScript heap out of memory'), line('again: JavaScript heap out of memory')]));
-    assert.deepEqual(sent.map((m) => (m.t === 'METRICS' ? m.points.map((p) => p.name) : [])), [['aws.lambda.enhanced.out_of_memory']]);
+    assert.deepEqual(sent.map((m) => (m.t === 'OOM' ? m.requestId : m.t)), ['r9'], 'one OOM message per request, for the lifecycle unit');
     await flush(logs);
     assert.equal(intake.requests({ kind: 'logs' })[0]?.encoding, 'identity');
     intake.injectFault({ kind: 'logs', status: 403, times: 1 });

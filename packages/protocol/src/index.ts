@@ -3,8 +3,9 @@ export type {
   Protocol, Ingress, TcpIngress, UnitEvent, UnitSpec, WireError, FlushReason, UnitFlushReport, PlatformEvent,
   InvocationEvent, FlushCommand, ShutdownCommand, ConnectionMessage, DatagramsMessage, TelemetryMessage,
   PlatformMessage, InvocationMessage, PeerMessage, ToWorker, ReadyMessage, ErrorMessage, FlushedMessage,
-  DrainedMessage, FlushRequestMessage, FromWorker, DogStatsDLines, MetricPoints, SpansMessage, UnitMessage,
+  DrainedMessage, FlushRequestMessage, FromWorker, DogStatsDLines, MetricPoints, SpanData, SpansMessage, TracerSpanMessage, OutOfMemoryMessage, UnitMessage,
   PeerEnvelope, ConnectionFrame, WorkerInit,
 } from './messages.js';
 export { classifyToWorker, classifyFromWorker, toWireError, ownArrayBuffer } from './wire.js';
 export type { Classified } from './wire.js';
+export { randomSpanId } from './ids.js';

@@ -110,10 +110,44 @@ export interface MetricPoints {
   t: 'METRICS';
   points: { name: string; kind: 'count' | 'gauge' | 'distribution'; value: number; tags: string[]; timestamp: number }[];
 }
-/** Spans made outside the trace agent (aws.lambda, inferred spans), as plain objects. */
-export interface SpansMessage { t: 'SPANS'; spans: unknown[] }
+/** A span as the trace agent models it (the agent's pb.Span); 64-bit fields are bigint, times in ns. */
+export interface SpanData {
+  service: string;
+  name: string;
+  resource: string;
+  /** Low 64 bits; the high 64 bits of a 128-bit id travel in meta `_dd.p.tid` (16 hex digits). */
+  traceId: bigint;
+  spanId: bigint;
+  parentId: bigint;
+  start: bigint;
+  duration: bigint;
+  error: number;
+  meta: Record<string, string>;
+  metrics: Record<string, number>;
+  type: string;
+}
+/** Spans made outside the trace agent (aws.lambda, cold start, inferred spans). */
+export interface SpansMessage { t: 'SPANS'; spans: SpanData[] }
+/**
+ * Trace agent -> lifecycle: a tracer span the invocation span depends on. `placeholder` is the
+ * Java/Go/.NET stand-in (resource `dd-tracer-serverless-span`): its ids, meta and metrics belong to
+ * the extension's aws.lambda span. `cold-start-parent` reports an `aws.lambda.load` span whose parent
+ * the trace agent set to `spanId`: the cold-start span takes that id, the trace id and `parentId`.
+ */
+export interface TracerSpanMessage {
+  t: 'TRACER_SPAN';
+  kind: 'placeholder' | 'cold-start-parent';
+  requestId: string | undefined;
+  traceId: bigint;
+  spanId: bigint;
+  parentId: bigint;
+  meta: Record<string, string>;
+  metrics: Record<string, number>;
+}
+/** Logs -> lifecycle: a function or extension log line said the runtime ran out of memory. */
+export interface OutOfMemoryMessage { t: 'OOM'; requestId: string | undefined; timestamp: number }
 
-export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage;
+export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerSpanMessage | OutOfMemoryMessage;
 
 /** Envelope on a peer channel. */
 export interface PeerEnvelope { p: Protocol; t: 'UNIT'; to: string; from: string; msg: UnitMessage }

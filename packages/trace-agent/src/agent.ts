@@ -11,7 +11,7 @@ import type { Config } from '@dd-lambda/config';
 import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { UnitMessage } from '@dd-lambda/protocol';
+import type { TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
 import { decodeV04, decodeV05 } from './decode.js';
 import { MAX_BATCH_BYTES, agentPayload, encodeTracerPayload, framedSize } from './encode.js';
@@ -47,7 +47,7 @@ export interface TraceAgentOptions {
   tags: Readonly<Record<string, string>>;
   logger: Logger;
   client?: IntakeClient;
-  /** Where /dogstatsd/v2/proxy lines go (the unit context's send). */
+  /** Where /dogstatsd/v2/proxy lines and placeholder / cold-start links go (the unit context's send). */
   send?: (to: string, msg: UnitMessage, transfer?: ArrayBuffer[]) => void;
   now?: () => number;
 }
@@ -181,6 +181,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     require,
     reject,
     ownPorts,
+    ...(opts.send !== undefined ? { onTracerSpan: (m: TracerSpanMessage) => opts.send?.('lifecycle', m) } : {}),
     obfuscation: {
       httpRemoveQueryString: config.apmObfuscationHttpRemoveQueryString,
       httpRemovePathsWithDigits: config.apmObfuscationHttpRemovePathsWithDigits,
@@ -474,7 +475,8 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       // Spans made by other units (aws.lambda, inferred spans): plain objects with bigint ids.
       const info: TracerInfo = { lang: '', langVersion: '', langInterpreter: '', langVendor: '', tracerVersion: EXTENSION_VERSION, containerId: '', clientComputedTopLevel: false, clientComputedStats: false, droppedP0Traces: 0, droppedP0Spans: 0 };
       const byTrace = new Map<bigint, Span[]>();
-      for (const s of msg.spans as Span[]) {
+      for (const d of msg.spans) {
+        const s: Span = { ...d, metaStruct: undefined, spanLinks: undefined };
         const t = byTrace.get(s.traceId);
         if (t) t.push(s);
         else byTrace.set(s.traceId, [s]);

@@ -6,10 +6,14 @@ import { makeChunk, markTopLevel, normalizeTrace, rootOf } from './normalize.js'
 import type { DropReason } from './normalize.js';
 import { obfuscateSpan } from './obfuscate/index.js';
 import type { ObfuscationOptions } from './obfuscate/index.js';
+import { randomSpanId } from '@dd-lambda/protocol';
+import type { TracerSpanMessage } from '@dd-lambda/protocol';
 import type { Chunk, Span, TracerInfo, TracerPayload } from './span.js';
 
 /** The Java/Go tracers' stand-in for the invocation span; its data belongs to aws.lambda. */
 export const PLACEHOLDER_RESOURCE = 'dd-tracer-serverless-span';
+/** datadog-lambda-js / -python's module-loading span; the extension's cold-start span becomes its parent. */
+export const COLD_START_LOAD_SPAN = 'aws.lambda.load';
 
 export interface TagFilter {
   key: string;
@@ -31,6 +35,13 @@ export interface ProcessorOptions {
   obfuscation: ObfuscationOptions;
   /** host:port pairs (and ports on 127.0.0.1/localhost) that are the extension or the runtime API. */
   ownPorts: readonly number[];
+  /**
+   * Tells the lifecycle unit about a placeholder span, or about the first `aws.lambda.load` span
+   * (whose parent is then set to a fresh id the cold-start span will carry). Absent: neither happens.
+   */
+  onTracerSpan?: (msg: TracerSpanMessage) => void;
+  /** A fresh non-zero 64-bit span id (injectable for tests). */
+  newSpanId?: () => bigint;
 }
 
 export type ChunkDropReason = DropReason | 'filtered' | 'empty_after_drops';
@@ -134,6 +145,8 @@ export class TraceProcessor {
   readonly #o: ProcessorOptions;
   readonly #ownPorts: ReadonlySet<number>;
   readonly #functionTag: string;
+  /** Only the sandbox's first aws.lambda.load is linked to the cold-start span. */
+  #loadLinked = false;
   readonly counters: ProcessCounters = { tracesIn: 0, spansIn: 0, chunksOut: 0, spansOut: 0, droppedTraces: {}, droppedSpans: 0 };
 
   constructor(o: ProcessorOptions) {
@@ -198,23 +211,46 @@ export class TraceProcessor {
     return chunk;
   }
 
-  /** Removes own-traffic spans and placeholders; children of a removed span move to its parent. */
+  /**
+   * Removes own-traffic spans (their children move to their parent) and placeholders (their children
+   * keep the placeholder's id: the extension's aws.lambda span takes it over).
+   */
   #dropOwn(spans: Span[]): Span[] {
     let removed: Map<bigint, bigint> | undefined;
+    let placeholders = 0;
     for (const s of spans) {
-      if (s.resource === PLACEHOLDER_RESOURCE || isOwnTraffic(s, this.#ownPorts)) (removed ??= new Map()).set(s.spanId, s.parentId);
+      if (s.resource === PLACEHOLDER_RESOURCE) {
+        placeholders++;
+        this.#reportPlaceholder(s);
+      } else if (isOwnTraffic(s, this.#ownPorts)) {
+        (removed ??= new Map()).set(s.spanId, s.parentId);
+      } else if (s.name === COLD_START_LOAD_SPAN && !this.#loadLinked && this.#o.onTracerSpan) {
+        this.#loadLinked = true;
+        const id = (this.#o.newSpanId ?? randomSpanId)();
+        this.#o.onTracerSpan({ t: 'TRACER_SPAN', kind: 'cold-start-parent', requestId: s.meta['request_id'], traceId: s.traceId, spanId: id, parentId: s.parentId, meta: {}, metrics: {} });
+        s.parentId = id;
+      }
     }
-    if (removed === undefined) return spans;
-    this.counters.droppedSpans += removed.size;
+    if (removed === undefined && placeholders === 0) return spans;
+    this.counters.droppedSpans += (removed?.size ?? 0) + placeholders;
     const kept: Span[] = [];
     for (const s of spans) {
-      if (removed.has(s.spanId)) continue;
-      let p = s.parentId;
-      for (let hops = 0; removed.has(p) && hops < removed.size; hops++) p = removed.get(p) as bigint;
-      s.parentId = p;
+      if (s.resource === PLACEHOLDER_RESOURCE || removed?.has(s.spanId) === true) continue;
+      if (removed !== undefined) {
+        let p = s.parentId;
+        for (let hops = 0; removed.has(p) && hops < removed.size; hops++) p = removed.get(p) as bigint;
+        s.parentId = p;
+      }
       kept.push(s);
     }
     return kept;
+  }
+
+  #reportPlaceholder(s: Span): void {
+    this.#o.onTracerSpan?.({
+      t: 'TRACER_SPAN', kind: 'placeholder', requestId: s.meta['request_id'],
+      traceId: s.traceId, spanId: s.spanId, parentId: s.parentId, meta: { ...s.meta }, metrics: { ...s.metrics },
+    });
   }
 
   #decorate(s: Span, statsByBackend: boolean): void {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PLACEHOLDER_RESOURCE, TraceProcessor, isOwnTraffic, parseFilters, passesFilters } from '../src/index.js';
+import type { TracerSpanMessage } from '@dd-lambda/protocol';
 import type { ProcessorOptions, TracerInfo } from '../src/index.js';
 import { span } from './helpers.js';
 
@@ -51,18 +52,40 @@ test("the extension's own traffic, local DNS and the serverless placeholder are 
   assert.equal(isOwnTraffic(span({ meta: { 'http.url': 'https://example.com:8126/' } }), own), false);
   assert.equal(isOwnTraffic(span({ name: 'dns.lookup', meta: { 'dns.hostname': 'example.com' } }), own), false);
 
-  const p = new TraceProcessor(OPTS);
+  const told: TracerSpanMessage[] = [];
+  const p = new TraceProcessor({ ...OPTS, onTracerSpan: (m) => told.push(m) });
   const root = span({ name: 'aws.lambda' });
-  const placeholder = span({ parentId: root.spanId, resource: PLACEHOLDER_RESOURCE });
+  const placeholder = span({ parentId: root.spanId, resource: PLACEHOLDER_RESOURCE, meta: { request_id: 'r1', 'language': 'java' }, metrics: { _sampling_priority_v1: 1 } });
   const grandchild = span({ parentId: placeholder.spanId });
   const call = span({ parentId: root.spanId, meta: { 'http.url': 'http://127.0.0.1:8124/lambda/end-invocation' } });
-  const out = p.process([[root, placeholder, grandchild, call]], INFO);
-  assert.deepEqual(out.chunks[0]?.spans.map((s) => s.spanId), [root.spanId, grandchild.spanId]);
-  assert.equal(grandchild.parentId, root.spanId);
+  const underCall = span({ parentId: call.spanId });
+  const out = p.process([[root, placeholder, grandchild, call, underCall]], INFO);
+  assert.deepEqual(out.chunks[0]?.spans.map((s) => s.spanId), [root.spanId, grandchild.spanId, underCall.spanId]);
+  // The placeholder's children keep its id: the extension's aws.lambda span takes it over.
+  assert.equal(grandchild.parentId, placeholder.spanId);
+  assert.equal(underCall.parentId, root.spanId, 'own traffic is cut out and its children move up');
   assert.equal(p.counters.droppedSpans, 2);
+  assert.deepEqual(told.map((m) => [m.kind, m.requestId, m.spanId, m.parentId, m.meta['language'], m.metrics['_sampling_priority_v1']]),
+    [['placeholder', 'r1', placeholder.spanId, root.spanId, 'java', 1]]);
   // A chunk left with nothing is dropped and counted.
   p.process([[span({ meta: { 'http.url': 'http://127.0.0.1:8125/' } })]], INFO);
   assert.equal(p.counters.droppedTraces.empty_after_drops, 1);
+});
+
+test('the first aws.lambda.load span is parented to a fresh id, reported for the cold-start span', () => {
+  const told: TracerSpanMessage[] = [];
+  const p = new TraceProcessor({ ...OPTS, onTracerSpan: (m) => told.push(m), newSpanId: () => 777n });
+  const root = span({ name: 'aws.lambda' });
+  const load = span({ name: 'aws.lambda.load', parentId: root.spanId, meta: { request_id: 'r1' } });
+  const req = span({ name: 'aws.lambda.require', parentId: load.spanId });
+  p.process([[root, load, req]], INFO);
+  assert.equal(load.parentId, 777n);
+  assert.equal(req.parentId, load.spanId);
+  assert.deepEqual(told.map((m) => [m.kind, m.traceId, m.spanId, m.parentId]), [['cold-start-parent', root.traceId, 777n, root.spanId]]);
+  const again = span({ name: 'aws.lambda.load', parentId: 5n });
+  p.process([[again]], INFO);
+  assert.equal(again.parentId, 5n, 'only the sandbox\'s first load span is linked');
+  assert.equal(told.length, 1);
 });
 
 test('DD_APM_FILTER_TAGS_*: require all, reject any, exact, presence and regex, on the root', () => {

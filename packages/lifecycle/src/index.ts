@@ -1,0 +1,14 @@
+export { buildLifecycle } from './lifecycle.js';
+export type { Lifecycle, LifecycleOptions } from './lifecycle.js';
+export { InvocationProcessor, PREFIX, PRICE_PER_GB_S, PRICE_PER_REQUEST, PROACTIVE_INIT_MS, MAX_CONTEXTS } from './processor.js';
+export type { ProcessorOptions, ProcessorCounters } from './processor.js';
+export { buildLifecycleListener, MAX_BODY } from './listener.js';
+export { extractContext, parseStyles, parseDatadogTags, lowerCarrier, hex16 } from './propagation.js';
+export type { SpanContext, PropagationStyle, Carrier } from './propagation.js';
+export { identifyTrigger, parameterizePath, awsTraceHeader } from './triggers.js';
+export type { Trigger, InferredDraft, TriggerOptions } from './triggers.js';
+export { flattenPayload, MAX_STRING } from './payload.js';
+export { ProcSampler, readCpu, readNet, SAMPLE_INTERVAL_MS } from './proc.js';
+export type { ProcOptions, ProcValues } from './proc.js';
+export { resolveRuntime } from './runtime.js';
+export { maybeBase64, TIMEOUT_MESSAGE } from './spans.js';

@@ -1,0 +1,243 @@
+// /proc enhanced metrics (bottlecap §5.1, DD_LAMBDA_PROC_ENHANCED_METRICS): network and CPU as deltas
+// over one invocation, /tmp, file descriptors and threads as peaks sampled every 10 ms while it runs.
+// Every read is synchronous and small (a few KiB of procfs); a file that is missing or malformed
+// makes its metrics absent, never an error. The root is injectable so tests use fixture files.
+import { readFileSync, readdirSync, statfsSync } from 'node:fs';
+import path from 'node:path';
+
+export const SAMPLE_INTERVAL_MS = 10;
+/** At most this many processes are watched for fds and threads (a sandbox has a handful). */
+export const MAX_PIDS = 64;
+/** USER_HZ: /proc/stat counts in 1/100 s on every Linux Lambda runs. */
+const TICK_MS = 10;
+
+export interface ProcOptions {
+  /** `/proc` */
+  root: string;
+  /** `/tmp` */
+  tmp: string;
+  /** The network interface Lambda gives the function (`vinternal_1`; managed instances: `Ceth1`). */
+  iface: string;
+}
+
+interface CpuSample {
+  userMs: number;
+  systemMs: number;
+  idleMs: number[];
+  uptimeMs: number;
+}
+
+interface NetSample { rx: number; tx: number }
+
+interface Peaks {
+  tmpMax: number;
+  tmpUsed: number;
+  tmpFree: number;
+  fdMax: number;
+  fdUse: number;
+  threadsMax: number;
+  threadsUse: number;
+}
+
+function read(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readNet(o: ProcOptions): NetSample | undefined {
+  const text = read(path.join(o.root, 'net', 'dev'));
+  if (text === undefined) return undefined;
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0 || line.slice(0, colon).trim() !== o.iface) continue;
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const rx = f[0];
+    const tx = f[8];
+    if (rx === undefined || tx === undefined || !Number.isFinite(rx) || !Number.isFinite(tx)) return undefined;
+    return { rx, tx };
+  }
+  return undefined;
+}
+
+export function readCpu(o: ProcOptions): CpuSample | undefined {
+  const stat = read(path.join(o.root, 'stat'));
+  const uptime = read(path.join(o.root, 'uptime'));
+  if (stat === undefined || uptime === undefined) return undefined;
+  const up = Number(uptime.trim().split(/\s+/)[0]);
+  let userMs: number | undefined;
+  let systemMs: number | undefined;
+  const idleMs: number[] = [];
+  for (const line of stat.split('\n')) {
+    if (!line.startsWith('cpu')) continue;
+    const f = line.trim().split(/\s+/);
+    const user = Number(f[1]);
+    const system = Number(f[3]);
+    const idle = Number(f[4]);
+    if (![user, system, idle].every(Number.isFinite)) return undefined;
+    if (f[0] === 'cpu') {
+      userMs = user * TICK_MS;
+      systemMs = system * TICK_MS;
+    } else {
+      idleMs.push(idle * TICK_MS);
+    }
+  }
+  if (userMs === undefined || systemMs === undefined || idleMs.length === 0 || !Number.isFinite(up)) return undefined;
+  return { userMs, systemMs, idleMs, uptimeMs: up * 1000 };
+}
+
+function limit(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const line = text.split('\n').find((l) => l.startsWith(name));
+  const soft = line?.slice(name.length).trim().split(/\s+/)[0];
+  if (soft === undefined || soft === 'unlimited') return undefined;
+  const n = Number(soft);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function count(dir: string): number | undefined {
+  try {
+    return readdirSync(dir).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The metric values of one invocation, named without the `aws.lambda.enhanced.` prefix. */
+export type ProcValues = Record<string, number>;
+
+/** Starts at INVOKE (`begin`), samples peaks until `end`, then reports the invocation's values. */
+export class ProcSampler {
+  readonly #o: ProcOptions;
+  #cpu: CpuSample | undefined;
+  #net: NetSample | undefined;
+  #pids: string[] = [];
+  #peaks: Peaks | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(o: ProcOptions) {
+    this.#o = o;
+  }
+
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  begin(): void {
+    this.stop();
+    this.#cpu = readCpu(this.#o);
+    this.#net = readNet(this.#o);
+    this.#pids = this.#listPids();
+    this.#peaks = undefined;
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** One peak sample; public so tests can drive it without timers. */
+  sample(): void {
+    const p = (this.#peaks ??= { tmpMax: -1, tmpUsed: -1, tmpFree: -1, fdMax: -1, fdUse: -1, threadsMax: -1, threadsUse: -1 });
+    try {
+      const s = statfsSync(this.#o.tmp);
+      p.tmpMax = Math.max(p.tmpMax, s.blocks * s.bsize);
+      p.tmpUsed = Math.max(p.tmpUsed, (s.blocks - s.bfree) * s.bsize);
+      const free = s.bavail * s.bsize;
+      p.tmpFree = p.tmpFree < 0 ? free : Math.min(p.tmpFree, free);
+    } catch {
+      // no /tmp statfs: no tmp metrics
+    }
+    let fds = 0;
+    let threads = 0;
+    let seen = false;
+    for (const pid of this.#pids) {
+      const dir = path.join(this.#o.root, pid);
+      const f = count(path.join(dir, 'fd'));
+      const t = count(path.join(dir, 'task'));
+      if (f === undefined && t === undefined) continue;
+      seen = true;
+      fds += f ?? 0;
+      threads += t ?? 0;
+    }
+    if (seen) {
+      p.fdUse = Math.max(p.fdUse, fds);
+      p.threadsUse = Math.max(p.threadsUse, threads);
+    }
+  }
+
+  /** Stops sampling and returns this invocation's values (empty when /proc is unreadable). */
+  end(): ProcValues {
+    this.sample();
+    this.stop();
+    const out: ProcValues = {};
+    const net = readNet(this.#o);
+    if (net !== undefined && this.#net !== undefined) {
+      out['rx_bytes'] = net.rx - this.#net.rx;
+      out['tx_bytes'] = net.tx - this.#net.tx;
+      out['total_network'] = out['rx_bytes'] + out['tx_bytes'];
+    }
+    const cpu = readCpu(this.#o);
+    const base = this.#cpu;
+    if (cpu !== undefined && base !== undefined && cpu.idleMs.length === base.idleMs.length) {
+      const user = cpu.userMs - base.userMs;
+      const system = cpu.systemMs - base.systemMs;
+      const wall = cpu.uptimeMs - base.uptimeMs;
+      const cores = cpu.idleMs.length;
+      out['cpu_user_time'] = user;
+      out['cpu_system_time'] = system;
+      out['cpu_total_time'] = user + system;
+      out['num_cores'] = cores;
+      if (wall > 0) {
+        const perCore = cpu.idleMs.map((idle, i) => 100 * (1 - Math.min(wall, Math.max(0, idle - (base.idleMs[i] as number))) / wall));
+        const idleTotal = cpu.idleMs.reduce((a, idle, i) => a + Math.max(0, idle - (base.idleMs[i] as number)), 0);
+        const pct = 100 * (1 - Math.min(1, idleTotal / (wall * cores)));
+        out['cpu_total_utilization_pct'] = pct;
+        out['cpu_total_utilization'] = (pct / 100) * cores;
+        out['cpu_max_utilization'] = Math.max(...perCore);
+        out['cpu_min_utilization'] = Math.min(...perCore);
+      }
+    }
+    const p = this.#peaks;
+    if (p !== undefined) {
+      if (p.tmpMax >= 0) {
+        out['tmp_max'] = p.tmpMax;
+        out['tmp_used'] = p.tmpUsed;
+        out['tmp_free'] = p.tmpFree;
+      }
+      const first = this.#pids[0];
+      const limits = first === undefined ? undefined : read(path.join(this.#o.root, first, 'limits'));
+      if (p.fdUse >= 0) {
+        out['fd_use'] = p.fdUse;
+        const max = limit(limits, 'Max open files');
+        if (max !== undefined) out['fd_max'] = max;
+      }
+      if (p.threadsUse >= 0) {
+        out['threads_use'] = p.threadsUse;
+        const max = limit(limits, 'Max processes');
+        if (max !== undefined) out['threads_max'] = max;
+      }
+    }
+    return out;
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #listPids(): string[] {
+    try {
+      // Only processes whose fds we may read (in Lambda: all of the sandbox's; on a dev host: our user's).
+      const pids = readdirSync(this.#o.root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b));
+      const out: string[] = [];
+      for (const pid of pids) {
+        if (out.length === MAX_PIDS) break;
+        if (count(path.join(this.#o.root, pid, 'fd')) !== undefined) out.push(pid);
+      }
+      return out;
+    } catch {
+      return [];
+    }
+  }
+}

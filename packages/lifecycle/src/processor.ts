@@ -1,0 +1,524 @@
+// The invocation processor (bottlecap §5): one context per request id, fed by INVOKE/SHUTDOWN,
+// the platform's telemetry events, the tracer's start/end-invocation calls and the other units'
+// messages. It emits enhanced metrics as they become known and the extension's spans once an
+// invocation is complete. No I/O besides /proc reads; outputs go through the two callbacks.
+import type { Logger } from '@dd-lambda/logger';
+import type { MetricPoints, PlatformEvent, SpanData, TracerSpanMessage } from '@dd-lambda/protocol';
+import { randomSpanId } from '@dd-lambda/protocol';
+import { flattenPayload } from './payload.js';
+import { ProcSampler } from './proc.js';
+import type { ProcOptions } from './proc.js';
+import { extractContext, hex16, lowerCarrier, parseDatadogTags } from './propagation.js';
+import type { PropagationStyle, SpanContext } from './propagation.js';
+import { TIMEOUT_MESSAGE, inferredSpans, maybeBase64, span } from './spans.js';
+import { identifyTrigger } from './triggers.js';
+import type { Trigger, TriggerOptions } from './triggers.js';
+
+export const PREFIX = 'aws.lambda.enhanced.';
+/** Contexts kept at most (bottlecap's buffer holds 500). */
+export const MAX_CONTEXTS = 500;
+/** A first invoke this long after the sandbox started was a proactive initialization. */
+export const PROACTIVE_INIT_MS = 10_000;
+/** Lambda's request price and per GB-second prices (USD). */
+export const PRICE_PER_REQUEST = 0.0000002;
+export const PRICE_PER_GB_S = { x86_64: 0.0000166667, arm64: 0.0000133334 } as const;
+const OOM_ERROR_TYPE = 'Runtime.OutOfMemory';
+
+type Point = MetricPoints['points'][number];
+
+export interface ProcessorOptions {
+  functionName: string;
+  /** DD_SERVICE (lowercased on spans), else the function name. */
+  service: string | undefined;
+  awsServiceRepresentation: boolean;
+  architecture: 'x86_64' | 'arm64';
+  managed: boolean;
+  enhancedMetrics: boolean;
+  /** /proc metrics: where to read them, or undefined when DD_LAMBDA_PROC_ENHANCED_METRICS is off. */
+  proc: ProcOptions | undefined;
+  /** `runtime:` for metrics when the function tags have none (custom runtimes). */
+  runtimeTag: string | undefined;
+  styles: readonly PropagationStyle[];
+  extractFirst: boolean;
+  capturePayload: boolean;
+  captureMaxDepth: number;
+  triggers: TriggerOptions;
+  /** Epoch ms when the sandbox started (our process start; initStart refines it). */
+  sandboxStartMs: number;
+  emitMetrics(points: Point[]): void;
+  emitSpans(spans: SpanData[]): void;
+  logger: Logger;
+  now?: () => number;
+  newId?: () => bigint;
+}
+
+interface RuntimeDone { status: string; errorType: string | undefined; durationMs: number | undefined; producedBytes: number | undefined; atMs: number }
+
+interface TracerState {
+  startedAt: number;
+  extracted: SpanContext | undefined;
+  trigger: Trigger | undefined;
+  request: unknown;
+}
+
+interface EndState {
+  at: number;
+  headers: Record<string, string>;
+  response: unknown;
+}
+
+interface Context {
+  requestId: string;
+  seq: number;
+  coldStart: boolean;
+  proactive: boolean;
+  invokeMs: number | undefined;
+  startMs: number | undefined;
+  runtime: RuntimeDone | undefined;
+  tracer: TracerState | undefined;
+  end: EndState | undefined;
+  placeholder: TracerSpanMessage | undefined;
+  errored: boolean;
+  oom: boolean;
+  spanSent: boolean;
+  /** The aws.lambda span once made (the cold-start span hangs under the first one). */
+  spanIds: { traceId: bigint; spanId: bigint; traceIdHigh: string | undefined } | undefined;
+}
+
+export interface ProcessorCounters {
+  invocations: number;
+  spans: number;
+  unpairedEnds: number;
+  badBodies: number;
+  evicted: number;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function parseBody(body: Buffer | undefined): { value: unknown; ok: boolean } {
+  if (body === undefined || body.length === 0) return { value: {}, ok: true };
+  try {
+    return { value: JSON.parse(body.toString('utf8')) as unknown, ok: true };
+  } catch {
+    return { value: {}, ok: false };
+  }
+}
+
+function decU64(s: string | undefined): bigint | undefined {
+  if (s === undefined || !/^\d{1,20}$/.test(s)) return undefined;
+  const v = BigInt(s);
+  return v > 0n && v < 1n << 64n ? v : undefined;
+}
+
+export class InvocationProcessor {
+  readonly counters: ProcessorCounters = { invocations: 0, spans: 0, unpairedEnds: 0, badBodies: 0, evicted: 0 };
+  readonly #o: ProcessorOptions;
+  readonly #now: () => number;
+  readonly #newId: () => bigint;
+  readonly #contexts = new Map<string, Context>();
+  readonly #proc: ProcSampler | undefined;
+  #procRequest: string | undefined;
+  #seq = 0;
+  #current: string | undefined;
+  /** start-invocation calls that came before their INVOKE reached us (no request id header). */
+  #unpaired: TracerState[] = [];
+  #sandboxStartMs: number;
+  #initDurationSent = false;
+  #cold: { name: string; startMs: number | undefined; durationMs: number | undefined; link: TracerSpanMessage | undefined; sent: boolean } = { name: 'aws.lambda.cold_start', startMs: undefined, durationMs: undefined, link: undefined, sent: false };
+
+  constructor(o: ProcessorOptions) {
+    this.#o = o;
+    this.#now = o.now ?? Date.now;
+    this.#newId = o.newId ?? randomSpanId;
+    this.#sandboxStartMs = o.sandboxStartMs;
+    this.#proc = o.proc !== undefined && o.enhancedMetrics ? new ProcSampler(o.proc) : undefined;
+  }
+
+  get service(): string {
+    if (!this.#o.awsServiceRepresentation) return 'aws.lambda';
+    return (this.#o.service ?? this.#o.functionName).toLowerCase();
+  }
+
+  // ---- metrics ----
+
+  #tags(ctx: Context | undefined): string[] {
+    const tags: string[] = [];
+    if (ctx !== undefined) {
+      tags.push(`cold_start:${ctx.coldStart}`);
+      if (ctx.proactive) tags.push('proactive_initialization:true');
+    }
+    if (this.#o.runtimeTag !== undefined) tags.push(`runtime:${this.#o.runtimeTag}`);
+    return tags;
+  }
+
+  #metric(name: string, value: number, ctx: Context | undefined, atMs: number, extra: string[] = []): void {
+    if (!this.#o.enhancedMetrics || !Number.isFinite(value)) return;
+    this.#o.emitMetrics([{ name: PREFIX + name, kind: 'distribution', value, tags: [...this.#tags(ctx), ...extra], timestamp: Math.floor(atMs / 1000) }]);
+  }
+
+  #error(ctx: Context, atMs: number): void {
+    if (ctx.errored) return;
+    ctx.errored = true;
+    this.#metric('errors', 1, ctx, atMs);
+  }
+
+  #outOfMemory(ctx: Context, atMs: number): void {
+    if (ctx.oom) return;
+    ctx.oom = true;
+    this.#metric('out_of_memory', 1, ctx, atMs);
+  }
+
+  // ---- contexts ----
+
+  #context(requestId: string, create = true): Context | undefined {
+    let ctx = this.#contexts.get(requestId);
+    if (ctx !== undefined || !create) return ctx;
+    const seq = ++this.#seq;
+    const first = seq === 1;
+    const nowMs = this.#now();
+    const proactive = first && this.#o.managed === false && nowMs - this.#sandboxStartMs > PROACTIVE_INIT_MS;
+    ctx = {
+      requestId, seq, coldStart: first && !proactive, proactive, invokeMs: undefined, startMs: undefined, runtime: undefined,
+      tracer: undefined, end: undefined, placeholder: undefined, errored: false, oom: false, spanSent: false, spanIds: undefined,
+    };
+    this.#contexts.set(requestId, ctx);
+    if (this.#contexts.size > MAX_CONTEXTS) {
+      const oldest = this.#contexts.keys().next().value as string;
+      this.#contexts.delete(oldest);
+      this.counters.evicted++;
+    }
+    return ctx;
+  }
+
+  /** An invocation starts: INVOKE (on demand) or platform.start (managed instances). */
+  #begin(requestId: string, atMs: number): Context {
+    const known = this.#contexts.get(requestId);
+    const ctx = known ?? (this.#context(requestId) as Context);
+    if (ctx.invokeMs !== undefined) return ctx;
+    ctx.invokeMs = atMs;
+    this.#current = requestId;
+    this.counters.invocations++;
+    this.#metric('invocations', 1, ctx, atMs);
+    const waiting = this.#unpaired.shift();
+    if (waiting !== undefined && ctx.tracer === undefined) ctx.tracer = waiting;
+    if (this.#proc !== undefined && !this.#o.managed) {
+      this.#proc.begin();
+      this.#procRequest = requestId;
+    }
+    return ctx;
+  }
+
+  invoke(requestId: string, receivedAt: number): void {
+    this.#begin(requestId, receivedAt);
+  }
+
+  shutdown(receivedAt: number): void {
+    this.#proc?.stop();
+    this.#metric('shutdowns', 1, undefined, receivedAt);
+    if (this.#seq === 0) this.#metric('unused_init', 1, undefined, receivedAt);
+  }
+
+  // ---- platform events ----
+
+  platform(events: readonly PlatformEvent[]): void {
+    for (const e of events) {
+      const r = obj(e.record);
+      const at = Date.parse(e.time);
+      const atMs = Number.isNaN(at) ? this.#now() : at;
+      switch (e.type) {
+        case 'platform.initStart':
+        case 'platform.restoreStart':
+          if (e.type === 'platform.restoreStart') this.#cold.name = 'aws.lambda.snapstart_restore';
+          this.#cold.startMs = atMs;
+          this.#sandboxStartMs = Math.min(this.#sandboxStartMs, atMs);
+          break;
+        case 'platform.initReport':
+        case 'platform.restoreReport': {
+          const ms = num(obj(r['metrics'])['durationMs']);
+          if (ms === undefined) break;
+          this.#cold.durationMs = ms;
+          if (e.type === 'platform.restoreReport') this.#metric('snapstart_restore_duration', ms / 1000, undefined, atMs);
+          else if (!this.#initDurationSent) {
+            this.#initDurationSent = true;
+            this.#metric('init_duration', ms / 1000, undefined, atMs, [`init_type:${str(r['initializationType']) ?? 'on-demand'}`]);
+          }
+          this.#maybeColdStart();
+          break;
+        }
+        case 'platform.start': {
+          const id = str(r['requestId']);
+          if (id === undefined) break;
+          const ctx = this.#o.managed ? this.#begin(id, atMs) : this.#context(id) as Context;
+          ctx.startMs = atMs;
+          this.#current = id;
+          break;
+        }
+        case 'platform.runtimeDone':
+          this.#runtimeDone(r, atMs);
+          break;
+        case 'platform.report':
+          this.#report(r, atMs);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  #runtimeDone(r: Obj, atMs: number): void {
+    const id = str(r['requestId']);
+    if (id === undefined) return;
+    const ctx = this.#context(id) as Context;
+    if (ctx.runtime !== undefined) return;
+    const m = obj(r['metrics']);
+    const status = str(r['status']) ?? 'success';
+    const errorType = str(r['errorType']);
+    ctx.runtime = { status, errorType, durationMs: num(m['durationMs']), producedBytes: num(m['producedBytes']), atMs };
+    if (ctx.runtime.durationMs !== undefined) this.#metric('runtime_duration', ctx.runtime.durationMs, ctx, atMs);
+    if (ctx.runtime.producedBytes !== undefined) this.#metric('produced_bytes', ctx.runtime.producedBytes, ctx, atMs);
+    if (status !== 'success') this.#error(ctx, atMs);
+    if (status === 'timeout') this.#metric('timeouts', 1, ctx, atMs);
+    if (errorType === OOM_ERROR_TYPE) this.#outOfMemory(ctx, atMs);
+    if (this.#proc !== undefined && this.#procRequest === id) {
+      this.#procRequest = undefined;
+      for (const [name, value] of Object.entries(this.#proc.end())) this.#metric(name, value, ctx, atMs);
+    }
+    if (this.#current === id) this.#current = undefined;
+    this.#maybeFinish(ctx);
+  }
+
+  #report(r: Obj, atMs: number): void {
+    const id = str(r['requestId']);
+    if (id === undefined) return;
+    const ctx = this.#context(id) as Context;
+    const m = obj(r['metrics']);
+    const status = str(r['status']) ?? 'success';
+    const duration = num(m['durationMs']);
+    if (this.#o.managed) {
+      // Managed instances have no runtimeDone: the report carries the invocation's outcome.
+      this.#runtimeDone({ requestId: id, status, errorType: r['errorType'], metrics: { durationMs: duration } }, atMs);
+      return;
+    }
+    const billed = num(m['billedDurationMs']);
+    const size = num(m['memorySizeMB']);
+    const used = num(m['maxMemoryUsedMB']);
+    if (duration !== undefined) this.#metric('duration', duration / 1000, ctx, atMs);
+    if (billed !== undefined) this.#metric('billed_duration', billed / 1000, ctx, atMs);
+    if (used !== undefined) this.#metric('max_memory_used', used, ctx, atMs);
+    if (size !== undefined) this.#metric('memorysize', size, ctx, atMs);
+    if (billed !== undefined && size !== undefined) {
+      const gbs = (billed / 1000) * (size / 1024);
+      this.#metric('estimated_cost', PRICE_PER_REQUEST + gbs * PRICE_PER_GB_S[this.#o.architecture], ctx, atMs);
+    }
+    const runtime = ctx.runtime?.durationMs;
+    if (duration !== undefined && runtime !== undefined) this.#metric('post_runtime_duration', Math.max(0, duration - runtime), ctx, atMs);
+    const init = num(m['initDurationMs']);
+    if (init !== undefined && !this.#initDurationSent) {
+      this.#initDurationSent = true;
+      this.#metric('init_duration', init / 1000, ctx, atMs);
+    }
+    const restore = num(m['restoreDurationMs']);
+    if (restore !== undefined) this.#metric('snapstart_restore_duration', restore / 1000, ctx, atMs);
+    if (status !== 'success') this.#error(ctx, atMs);
+    if (str(r['errorType']) === OOM_ERROR_TYPE || (size !== undefined && used !== undefined && used >= size)) this.#outOfMemory(ctx, atMs);
+  }
+
+  /** An out-of-memory line in the logs (from the logs unit); without a request id, the current one. */
+  oom(requestId: string | undefined, atMs: number): void {
+    const id = requestId ?? this.#current;
+    if (id === undefined) return;
+    this.#outOfMemory(this.#context(id) as Context, atMs);
+  }
+
+  // ---- tracer calls ----
+
+  /** POST /lambda/start-invocation. Returns the headers to answer with. */
+  startInvocation(headers: Record<string, unknown>, body: Buffer | undefined): Record<string, string> {
+    const lower = lowerCarrier(headers);
+    const { value: event, ok } = parseBody(body);
+    if (!ok) this.counters.badBodies++;
+    const trigger = identifyTrigger(event, this.#o.triggers);
+    // Carriers in bottlecap's order: the event's own, then event.request.headers, event.headers, the call's headers.
+    const carriers = [trigger?.carrier, lowerCarrier(obj(obj(event)['request'])['headers']), lowerCarrier(obj(event)['headers']), lower];
+    let extracted: SpanContext | undefined;
+    for (const c of carriers) {
+      if (c === undefined) continue;
+      extracted = extractContext(c, this.#o.styles, this.#o.extractFirst);
+      if (extracted !== undefined) break;
+    }
+    const state: TracerState = { startedAt: this.#now(), extracted, trigger, request: event };
+    const id = lower['lambda-runtime-aws-request-id'] ?? this.#current;
+    const ctx = id === undefined ? undefined : this.#context(id);
+    // Taken already (the previous invocation's runtimeDone is still in flight): this one's INVOKE pairs it.
+    if (ctx !== undefined && ctx.tracer === undefined) ctx.tracer = state;
+    else this.#unpaired.push(state);
+    if (this.#unpaired.length > 16) this.#unpaired.shift();
+    const out: Record<string, string> = {};
+    if (extracted !== undefined) {
+      out['x-datadog-trace-id'] = extracted.traceId.toString();
+      out['x-datadog-sampling-priority'] = String(extracted.samplingPriority ?? 1);
+      if (extracted.traceIdHigh !== 0n) out['x-datadog-tags'] = `_dd.p.tid=${hex16(extracted.traceIdHigh)}`;
+    }
+    return out;
+  }
+
+  /** POST /lambda/end-invocation. */
+  endInvocation(headers: Record<string, unknown>, body: Buffer | undefined): void {
+    const lower = lowerCarrier(headers);
+    const { value: response, ok } = parseBody(body);
+    if (!ok) this.counters.badBodies++;
+    const id = lower['lambda-runtime-aws-request-id'];
+    let ctx = id === undefined ? undefined : this.#context(id);
+    if (ctx === undefined) {
+      // No request id: the latest invocation a tracer started and has not ended.
+      for (const c of [...this.#contexts.values()].reverse()) {
+        if (c.tracer !== undefined && c.end === undefined) {
+          ctx = c;
+          break;
+        }
+      }
+    }
+    if (ctx === undefined) {
+      this.counters.unpairedEnds++;
+      return;
+    }
+    ctx.tracer ??= { startedAt: this.#now(), extracted: undefined, trigger: undefined, request: undefined };
+    ctx.end = { at: this.#now(), headers: lower, response };
+    if (lower['x-datadog-invocation-error'] === 'true') this.#error(ctx, ctx.end.at);
+    this.#maybeFinish(ctx);
+  }
+
+  /** From the trace agent: a placeholder span's data, or the id the cold-start span must carry. */
+  tracerSpan(msg: TracerSpanMessage): void {
+    if (msg.kind === 'cold-start-parent') {
+      this.#cold.link ??= msg;
+      this.#maybeColdStart();
+      return;
+    }
+    const id = msg.requestId ?? this.#current;
+    const ctx = id === undefined ? undefined : this.#context(id);
+    if (ctx === undefined) return;
+    ctx.placeholder = msg;
+    // A placeholder means a tracer with universal instrumentation, even if start-invocation was missed.
+    ctx.tracer ??= { startedAt: this.#now(), extracted: undefined, trigger: undefined, request: undefined };
+  }
+
+  // ---- spans ----
+
+  #maybeFinish(ctx: Context): void {
+    if (ctx.spanSent || ctx.tracer === undefined || ctx.runtime === undefined) return;
+    // Without end-invocation the runtime may still be about to call it; a failed runtime never will.
+    if (ctx.end === undefined && ctx.runtime.status === 'success') return;
+    this.#finish(ctx);
+  }
+
+  /** SHUTDOWN: every invocation a tracer started goes out with what is known. */
+  finishAll(): void {
+    for (const ctx of this.#contexts.values()) if (!ctx.spanSent && ctx.tracer !== undefined) this.#finish(ctx);
+    this.#maybeColdStart();
+  }
+
+  #finish(ctx: Context): void {
+    const tracer = ctx.tracer as TracerState;
+    ctx.spanSent = true;
+    const h = ctx.end?.headers ?? {};
+    const ph = ctx.placeholder;
+    const endTags = parseDatadogTags(h['x-datadog-tags']);
+    const traceId = decU64(h['x-datadog-trace-id']) ?? tracer.extracted?.traceId ?? ph?.traceId ?? this.#newId();
+    const spanId = decU64(h['x-datadog-span-id']) ?? ph?.spanId ?? this.#newId();
+    const startMs = ctx.startMs ?? tracer.startedAt;
+    const durationMs = ctx.runtime?.durationMs ?? (ctx.end?.at ?? this.#now()) - startMs;
+    const endMs = startMs + durationMs;
+    const statusCode = obj(ctx.end?.response)['statusCode'];
+    const status = typeof statusCode === 'number' || typeof statusCode === 'string' ? String(statusCode) : undefined;
+    const serverError = status !== undefined && /^5\d\d$/.test(status);
+
+    const out: SpanData[] = [];
+    let parentId = decU64(h['x-datadog-parent-id']) ?? tracer.extracted?.spanId ?? 0n;
+    const trigger = tracer.trigger;
+    if (trigger !== undefined && trigger.inferred.length > 0) {
+      const inf = inferredSpans(trigger.inferred, { traceId, parentId: tracer.extracted?.spanId ?? 0n, newId: this.#newId }, { startMs, endMs });
+      parentId = inf.innermost;
+      for (const s of inf.spans) {
+        if (status !== undefined && trigger.http) s.meta['http.status_code'] = status;
+        if (serverError) s.error = 1;
+        out.push(s);
+      }
+    }
+
+    const s = span({ name: 'aws.lambda', service: this.service, resource: this.#o.functionName, type: 'serverless', traceId, spanId, parentId, startMs, durationMs });
+    const meta = s.meta;
+    if (ph !== undefined) {
+      Object.assign(meta, ph.meta);
+      Object.assign(s.metrics, ph.metrics);
+    }
+    meta['span.kind'] = 'server';
+    meta['request_id'] = ctx.requestId;
+    meta['cold_start'] = String(ctx.coldStart);
+    if (ctx.proactive) meta['proactive_initialization'] = 'true';
+    if (trigger !== undefined) {
+      meta['function_trigger.event_source'] = trigger.source;
+      if (trigger.arn !== undefined) meta['function_trigger.event_source_arn'] = trigger.arn;
+      Object.assign(meta, trigger.tags);
+    }
+    if (tracer.extracted !== undefined) Object.assign(meta, tracer.extracted.tags);
+    Object.assign(meta, endTags);
+    if (status !== undefined) meta['http.status_code'] = status;
+    const priority = h['x-datadog-sampling-priority'] ?? (tracer.extracted?.samplingPriority !== undefined ? String(tracer.extracted.samplingPriority) : undefined);
+    if (priority !== undefined && Number.isFinite(Number(priority))) {
+      s.metrics['_sampling_priority_v1'] = Number(priority);
+      for (const x of out) x.metrics['_sampling_priority_v1'] = Number(priority);
+    }
+    if (h['x-datadog-invocation-error'] === 'true') {
+      s.error = 1;
+      for (const k of ['msg', 'type', 'stack'] as const) {
+        const v = h[`x-datadog-invocation-error-${k}`];
+        if (v !== undefined) meta[`error.${k === 'msg' ? 'message' : k}`] = maybeBase64(v);
+      }
+      if (meta['error.message'] !== undefined) meta['error.msg'] = meta['error.message'];
+    } else if (ctx.runtime?.status === 'timeout') {
+      s.error = 1;
+      meta['error.msg'] = TIMEOUT_MESSAGE;
+      meta['error.message'] = TIMEOUT_MESSAGE;
+      meta['error.type'] = 'Timeout';
+    } else if (ctx.runtime !== undefined && ctx.runtime.status !== 'success') {
+      s.error = 1;
+      meta['error.type'] = ctx.runtime.errorType ?? ctx.runtime.status;
+    }
+    if (serverError) s.error = 1;
+    if (this.#o.capturePayload) {
+      if (tracer.request !== undefined) flattenPayload(meta, 'function.request', tracer.request, this.#o.captureMaxDepth);
+      if (ctx.end !== undefined) flattenPayload(meta, 'function.response', ctx.end.response, this.#o.captureMaxDepth);
+    }
+    out.push(s);
+    ctx.spanIds = { traceId, spanId, traceIdHigh: meta['_dd.p.tid'] };
+    this.counters.spans += out.length;
+    this.#o.emitSpans(out);
+    if (ctx.seq === 1) this.#maybeColdStart();
+  }
+
+  /**
+   * The cold-start span needs its timing (initStart + initReport) and a trace to join: the first
+   * invocation's extension-made aws.lambda span, or the one the tracer's aws.lambda.load names.
+   */
+  #maybeColdStart(): void {
+    const cold = this.#cold;
+    if (cold.sent || this.#o.managed || cold.startMs === undefined || cold.durationMs === undefined) return;
+    let ids: { traceId: bigint; spanId: bigint; parentId: bigint; tid: string | undefined } | undefined;
+    if (cold.link !== undefined) {
+      ids = { traceId: cold.link.traceId, spanId: cold.link.spanId, parentId: cold.link.parentId, tid: undefined };
+    } else {
+      const first = [...this.#contexts.values()].find((c) => c.seq === 1);
+      if (first === undefined || !first.coldStart || first.spanIds === undefined) return;
+      ids = { traceId: first.spanIds.traceId, spanId: this.#newId(), parentId: first.spanIds.spanId, tid: first.spanIds.traceIdHigh };
+    }
+    cold.sent = true;
+    const s = span({ name: cold.name, service: this.service, resource: this.#o.functionName, type: 'serverless', traceId: ids.traceId, spanId: ids.spanId, parentId: ids.parentId, startMs: cold.startMs, durationMs: cold.durationMs });
+    if (ids.tid !== undefined) s.meta['_dd.p.tid'] = ids.tid;
+    this.counters.spans++;
+    this.#o.emitSpans([s]);
+  }
+}
