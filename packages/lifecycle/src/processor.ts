@@ -181,7 +181,7 @@ export class InvocationProcessor {
     const nowMs = this.#now();
     const proactive = first && this.#o.managed === false && nowMs - this.#sandboxStartMs > PROACTIVE_INIT_MS;
     ctx = {
-      requestId, seq, coldStart: first && !proactive, proactive, invokeMs: undefined, startMs: undefined, runtime: undefined,
+      requestId, seq, coldStart: first && !proactive && !this.#o.managed, proactive, invokeMs: undefined, startMs: undefined, runtime: undefined,
       tracer: undefined, end: undefined, placeholder: undefined, errored: false, oom: false, spanSent: false, spanIds: undefined,
     };
     this.#contexts.set(requestId, ctx);

@@ -5,8 +5,10 @@ import type { InferredDraft } from './triggers.js';
 
 export const TIMEOUT_MESSAGE = 'Datadog detected a Timeout';
 
+/** Epoch ms (fractional) to ns: whole ms and the fraction apart, since ms * 1e6 is past 2^53. */
 export function msToNs(ms: number): bigint {
-  return BigInt(Math.round(ms * 1e6));
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }
 
 /** A span with the shape the trace agent expects; meta and metrics start empty. */
