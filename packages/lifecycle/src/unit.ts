@@ -5,7 +5,7 @@ import type { InvocationEvent, PlatformEvent, UnitMessage } from '@dd-lambda/pro
 import type { PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
 import { buildLifecycle } from './lifecycle.js';
 
-export function createUnit(ctx: UnitContext): PipelineUnit {
+export async function createUnit(ctx: UnitContext): Promise<PipelineUnit> {
   const lc = buildLifecycle({
     config: ctx.config,
     tags: ctx.tags,
@@ -13,6 +13,8 @@ export function createUnit(ctx: UnitContext): PipelineUnit {
     send: (to, msg) => ctx.send(to, msg),
     requestFlush: () => ctx.requestFlush(true),
   });
+  // Routes and hooks are compiled by ready(); connections handed over before it would find none.
+  await lc.app.ready();
   return {
     connection: (_ingress, socket) => lc.app.server.emit('connection', socket),
     platform: (events: readonly PlatformEvent[]) => lc.processor.platform(events),
