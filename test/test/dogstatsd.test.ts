@@ -76,14 +76,16 @@ function ensureExtensionFile(): () => void {
   }
 }
 
-test('datadog-lambda-js: distributions with and without a timestamp; invocations counted once', async () => {
+test('datadog-lambda-js: distributions with and without a timestamp; invocations and errors counted once; DD_LOCAL_TESTING flushes', async () => {
   const removeFile = ensureExtensionFile();
-  // The library's DogStatsD client is hard-wired to 127.0.0.1:8125.
-  const r = await rig(undefined, { DD_DOGSTATSD_PORT: '8125' }, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'lambda-js-function') } });
+  // The library's DogStatsD client and its flush call are hard-wired to 127.0.0.1:8125 and :8124.
+  const env = { DD_DOGSTATSD_PORT: '8125', DD_EXTENSION_LIFECYCLE_PORT: '8124', DD_LOCAL_TESTING: 'true', DD_LOG_LEVEL: 'debug' };
+  const r = await rig(undefined, env, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'lambda-js-function') } });
   try {
     assert.equal((await r.emu.init()).status, 'success');
     const datedMs = Date.now() - 60_000;
     for (let i = 0; i < 3; i++) assert.equal((await r.emu.invoke({ datedMs })).status, 'success');
+    assert.equal((await r.emu.invoke({ fail: 'handler failed' })).status, 'error');
     await r.emu.shutdown();
     const { intake } = r;
 
@@ -95,9 +97,13 @@ test('datadog-lambda-js: distributions with and without a timestamp; invocations
     const datedS = Math.floor(datedMs / 1000);
     assert.ok(dated.every((p) => p.timestamp === datedS - (datedS % 10) && p.tags.includes('c:d')), 'the point keeps its own time');
 
-    // The library sends aws.lambda.enhanced.invocations on every call; the extension counts each
-    // INVOKE itself and drops the library's copy, so the intake sees exactly 3.
-    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.invocations'), 3);
+    // The library sends aws.lambda.enhanced.invocations (and .errors) on every call; the extension
+    // counts each INVOKE (and runtimeDone error) itself and drops the library's copies.
+    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.invocations'), 4);
+    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.errors'), 1);
+    // The library's POST /lambda/flush reached the lifecycle unit, which asked the supervisor for a flush.
+    const asked = r.logs.all('flush requested');
+    assert.ok(asked.length >= 4 && asked.every((l) => l['unit'] === 'lifecycle'), `${asked.length} flush requests`);
     assert.equal(intake.requests({ accepted: false }).length, 0);
   } finally {
     await r.done();

@@ -232,31 +232,34 @@ export class IngressServers {
 
   #accept(body: Buffer): boolean {
     this.counters.telemetryBatches++;
+    // Platform events are read before the body is transferred to the logs unit: a transfer can detach
+    // the body's memory (batches over the Buffer pool size own theirs). Function logs stay unparsed.
+    const platform = body.includes('"platform.') ? this.#platformEvents(body) : [];
     const unit = this.#owners.get('telemetry');
     if (unit !== undefined) {
       const data = ownArrayBuffer(body);
       if (!this.#workers.send(unit, { p: PROTOCOL, t: 'TELEMETRY', unit, data }, [data], data.byteLength)) return false;
     }
-    // Only batches that carry platform events are parsed here: function logs stay unparsed.
-    if (body.includes('"platform.')) {
-      let events: unknown;
-      try {
-        events = JSON.parse(body.toString('utf8'));
-      } catch {
-        this.counters.badTelemetryBatches++;
-        this.#o.logger.warn({ bytes: body.length }, 'telemetry batch is not JSON; acknowledged and skipped');
-        return true;
-      }
-      if (!Array.isArray(events)) {
-        this.counters.badTelemetryBatches++;
-        return true;
-      }
-      const platform = (events as PlatformEvent[]).filter((e) => typeof e?.type === 'string' && e.type.startsWith('platform.'));
-      if (platform.length === 0) return true;
-      this.#o.onPlatform(platform);
-      for (const u of this.#platformUnits) this.#workers.send(u, { p: PROTOCOL, t: 'PLATFORM', unit: u, events: platform });
-    }
+    if (platform.length === 0) return true;
+    this.#o.onPlatform(platform);
+    for (const u of this.#platformUnits) this.#workers.send(u, { p: PROTOCOL, t: 'PLATFORM', unit: u, events: platform });
     return true;
+  }
+
+  #platformEvents(body: Buffer): PlatformEvent[] {
+    let events: unknown;
+    try {
+      events = JSON.parse(body.toString('utf8'));
+    } catch {
+      this.counters.badTelemetryBatches++;
+      this.#o.logger.warn({ bytes: body.length }, 'telemetry batch is not JSON; acknowledged and skipped');
+      return [];
+    }
+    if (!Array.isArray(events)) {
+      this.counters.badTelemetryBatches++;
+      return [];
+    }
+    return (events as PlatformEvent[]).filter((e) => typeof e?.type === 'string' && e.type.startsWith('platform.'));
   }
 
   /** SHUTDOWN: stop accepting new TCP connections and datagrams; hand over what was received. */

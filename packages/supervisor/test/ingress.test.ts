@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { MessageChannel } from 'node:worker_threads';
 import { loadConfig } from '@dd-lambda/config';
+import { createLogger } from '@dd-lambda/logger';
+import type { PlatformEvent, ToWorker, UnitSpec } from '@dd-lambda/protocol';
 import { IngressServers } from '../src/index.js';
+import type { WorkerSet } from '../src/index.js';
 
 test('the trace socket: DD_APM_RECEIVER_SOCKET on Unix, the named pipe of DD_APM_WINDOWS_PIPE_NAME on Windows', () => {
   const { config } = loadConfig({ DD_APM_RECEIVER_SOCKET: '/tmp/apm.socket', DD_APM_WINDOWS_PIPE_NAME: 'dd-apm' }, { readYaml: false });
@@ -9,4 +15,52 @@ test('the trace socket: DD_APM_RECEIVER_SOCKET on Unix, the named pipe of DD_APM
   assert.equal(IngressServers.apmSocketPath(config, 'win32'), '\\\\.\\pipe\\dd-apm');
   assert.equal(IngressServers.apmSocketPath(loadConfig({}, { readYaml: false }).config, 'linux'), undefined);
   assert.equal(IngressServers.apmSocketPath(loadConfig({ DD_APM_RECEIVER_SOCKET: '/x' }, { readYaml: false }).config, 'win32'), undefined);
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('platform events are read from a telemetry batch that is transferred (detached) to the logs unit, however large', async () => {
+  const [apm, lifecycle, dogstatsd, telemetry] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env = { DD_APM_RECEIVER_PORT: String(apm), DD_EXTENSION_LIFECYCLE_PORT: String(lifecycle), DD_DOGSTATSD_PORT: String(dogstatsd), DD_EXTENSION_TELEMETRY_PORT: String(telemetry) };
+  const { config } = loadConfig(env, { readYaml: false });
+  const channel = new MessageChannel();
+  const toUnits: string[] = [];
+  // Transfers for real, as the worker set does: a body that owns its memory is detached by it.
+  const workers = {
+    send(unit: string, msg: ToWorker, transfer: ArrayBuffer[] = []): boolean {
+      channel.port1.postMessage(null, transfer);
+      toUnits.push(`${unit}:${msg.t}`);
+      return true;
+    },
+  } as unknown as WorkerSet;
+  const seen: PlatformEvent[][] = [];
+  const units: UnitSpec[] = [
+    { name: 'logs', module: 'x', ingress: ['telemetry'], events: [] },
+    { name: 'lifecycle', module: 'y', ingress: ['lifecycle'], events: ['platform'] },
+  ];
+  const ingress = new IngressServers({ config, logger: createLogger({ level: 'silent' }), workers, units, onPlatform: (e) => seen.push(e) });
+  await ingress.bind();
+  try {
+    const logs = Array.from({ length: 200 }, (_, i) => ({ time: '2026-11-21T10:00:00.000Z', type: 'function', record: `a function log line of some length, number ${i}` }));
+    for (const size of ['small', 'large'] as const) {
+      const batch = [...(size === 'large' ? logs : []), { time: '2026-11-21T10:00:00.000Z', type: 'platform.runtimeDone', record: { requestId: size, status: 'success' } }];
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: telemetry, path: '/', method: 'POST' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+        req.on('error', reject);
+        req.end(JSON.stringify(batch));
+      });
+      assert.equal(status, 200);
+    }
+    assert.deepEqual(seen.map((e) => (e[0]?.record as { requestId: string }).requestId), ['small', 'large']);
+    assert.deepEqual(toUnits, ['logs:TELEMETRY', 'lifecycle:PLATFORM', 'logs:TELEMETRY', 'lifecycle:PLATFORM']);
+  } finally {
+    await ingress.close();
+    channel.port1.close();
+  }
 });
