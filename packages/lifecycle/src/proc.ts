@@ -6,8 +6,20 @@ import { readFileSync, readdirSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 
 export const SAMPLE_INTERVAL_MS = 10;
+/**
+ * Process fds and threads are counted on every Nth tick (and at both ends of the invocation): each
+ * count is two directory reads per process, ~70 µs for a three-process sandbox, which every 10 ms
+ * would be ~10 % of a 128 MB function's CPU share. /tmp (one statfs) is sampled on every tick.
+ */
+export const PROCESS_SAMPLE_EVERY = 5;
 /** At most this many processes are watched for fds and threads (a sandbox has a handful). */
 export const MAX_PIDS = 64;
+/** Every process Lambda starts in the sandbox (runtime, extensions) has this in its environment. */
+const SANDBOX_VAR = 'AWS_LAMBDA_RUNTIME_API=';
+
+function inSandbox(environ: string | undefined): boolean {
+  return environ !== undefined && (environ.startsWith(SANDBOX_VAR) || environ.includes(`\0${SANDBOX_VAR}`));
+}
 /** USER_HZ: /proc/stat counts in 1/100 s on every Linux Lambda runs. */
 const TICK_MS = 10;
 
@@ -114,6 +126,8 @@ export class ProcSampler {
   #cpu: CpuSample | undefined;
   #net: NetSample | undefined;
   #pids: string[] = [];
+  /** pid -> whether it belongs to the sandbox, so each environment is read once. */
+  readonly #members = new Map<string, boolean>();
   #peaks: Peaks | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -132,12 +146,13 @@ export class ProcSampler {
     this.#pids = this.#listPids();
     this.#peaks = undefined;
     this.sample();
-    this.#timer = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
+    let tick = 0;
+    this.#timer = setInterval(() => this.sample(++tick % PROCESS_SAMPLE_EVERY === 0), SAMPLE_INTERVAL_MS);
     this.#timer.unref();
   }
 
-  /** One peak sample; public so tests can drive it without timers. */
-  sample(): void {
+  /** One peak sample (`processes`: fds and threads too); public so tests and the bench drive it. */
+  sample(processes = true): void {
     const p = (this.#peaks ??= { tmpMax: -1, tmpUsed: -1, tmpFree: -1, fdMax: -1, fdUse: -1, threadsMax: -1, threadsUse: -1 });
     try {
       const s = statfsSync(this.#o.tmp);
@@ -148,6 +163,7 @@ export class ProcSampler {
     } catch {
       // no /tmp statfs: no tmp metrics
     }
+    if (!processes) return;
     let fds = 0;
     let threads = 0;
     let seen = false;
@@ -226,18 +242,29 @@ export class ProcSampler {
     this.#timer = undefined;
   }
 
+  /**
+   * The sandbox's processes: those whose environment has AWS_LAMBDA_RUNTIME_API (the runtime and every
+   * extension; on a dev host this leaves out everything else). Each pid's environment is read once.
+   */
   #listPids(): string[] {
+    let pids: string[];
     try {
-      // Only processes whose fds we may read (in Lambda: all of the sandbox's; on a dev host: our user's).
-      const pids = readdirSync(this.#o.root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b));
-      const out: string[] = [];
-      for (const pid of pids) {
-        if (out.length === MAX_PIDS) break;
-        if (count(path.join(this.#o.root, pid, 'fd')) !== undefined) out.push(pid);
-      }
-      return out;
+      pids = readdirSync(this.#o.root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b));
     } catch {
       return [];
     }
+    const live = new Set(pids);
+    for (const pid of this.#members.keys()) if (!live.has(pid)) this.#members.delete(pid);
+    const out: string[] = [];
+    for (const pid of pids) {
+      if (out.length === MAX_PIDS) break;
+      let member = this.#members.get(pid);
+      if (member === undefined) {
+        member = inSandbox(read(path.join(this.#o.root, pid, 'environ')));
+        this.#members.set(pid, member);
+      }
+      if (member) out.push(pid);
+    }
+    return out;
   }
 }
