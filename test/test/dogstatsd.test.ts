@@ -3,7 +3,6 @@
 // and check runs strictly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import { fixtures, rig } from './helpers.js';
@@ -62,51 +61,3 @@ for (const variant of [
   });
 }
 
-const EXTENSION_FILE = '/opt/extensions/datadog-agent';
-
-/** datadog-lambda-js only uses the extension when this file exists, as on Lambda. */
-function ensureExtensionFile(): () => void {
-  try {
-    accessSync(EXTENSION_FILE);
-    return () => undefined;
-  } catch {
-    mkdirSync(path.dirname(EXTENSION_FILE), { recursive: true });
-    writeFileSync(EXTENSION_FILE, '#!/bin/sh\n', { mode: 0o755 });
-    return () => rmSync(EXTENSION_FILE, { force: true });
-  }
-}
-
-test('datadog-lambda-js: distributions with and without a timestamp; invocations and errors counted once; DD_LOCAL_TESTING flushes', async () => {
-  const removeFile = ensureExtensionFile();
-  // The library's DogStatsD client and its flush call are hard-wired to 127.0.0.1:8125 and :8124.
-  const env = { DD_DOGSTATSD_PORT: '8125', DD_EXTENSION_LIFECYCLE_PORT: '8124', DD_LOCAL_TESTING: 'true', DD_LOG_LEVEL: 'debug' };
-  const r = await rig(undefined, env, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'lambda-js-function') } });
-  try {
-    assert.equal((await r.emu.init()).status, 'success');
-    const datedMs = Date.now() - 60_000;
-    for (let i = 0; i < 3; i++) assert.equal((await r.emu.invoke({ datedMs })).status, 'success');
-    assert.equal((await r.emu.invoke({ fail: 'handler failed' })).status, 'error');
-    await r.emu.shutdown();
-    const { intake } = r;
-
-    const m = intake.sketchPoints('my.metric');
-    assert.equal(m.reduce((n, p) => n + p.count, 0), 3);
-    assert.ok(m.every((p) => p.min === 5 && p.max === 5 && p.tags.includes('a:b') && p.tags.includes('functionname:test_function')));
-    const dated = intake.sketchPoints('my.dated');
-    assert.equal(dated.reduce((n, p) => n + p.count, 0), 3);
-    const datedS = Math.floor(datedMs / 1000);
-    assert.ok(dated.every((p) => p.timestamp === datedS - (datedS % 10) && p.tags.includes('c:d')), 'the point keeps its own time');
-
-    // The library sends aws.lambda.enhanced.invocations (and .errors) on every call; the extension
-    // counts each INVOKE (and runtimeDone error) itself and drops the library's copies.
-    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.invocations'), 4);
-    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.errors'), 1);
-    // The library's POST /lambda/flush reached the lifecycle unit, which asked the supervisor for a flush.
-    const asked = r.logs.all('flush requested');
-    assert.ok(asked.length >= 4 && asked.every((l) => l['unit'] === 'lifecycle'), `${asked.length} flush requests`);
-    assert.equal(intake.requests({ accepted: false }).length, 0);
-  } finally {
-    await r.done();
-    removeFile();
-  }
-});
