@@ -12,22 +12,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
+import { arg, median } from './args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const optDir = path.join(root, 'layer', 'dist', 'opt');
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const RUNS = Number(arg('runs', '15'));
 const jsonOut = arg('json', undefined);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fmt = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
 
 async function freePort(kind) {

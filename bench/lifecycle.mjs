@@ -9,18 +9,9 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { arg, median } from './args.mjs';
 
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const ROUNDS = Number(arg('rounds', '5'));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const { InvocationProcessor, ProcSampler, SAMPLE_INTERVAL_MS, PROCESS_SAMPLE_EVERY } = await import('@dd-lambda/lifecycle');
 const { createLogger } = await import('@dd-lambda/logger');

@@ -5,18 +5,9 @@
 // rounds of ~1 s; no I/O.
 // usage: node bench/logs.mjs [--rounds 5] [--json out.json]
 import { writeFileSync } from 'node:fs';
+import { arg, median } from './args.mjs';
 
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const ROUNDS = Number(arg('rounds', '5'));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const { loadConfig } = await import('@dd-lambda/config');
 const { createLogger } = await import('@dd-lambda/logger');

@@ -14,20 +14,11 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { arg, median } from './args.mjs';
 
 const require = createRequire(import.meta.url);
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const ROUNDS = Number(arg('rounds', '5'));
 const SPANS = Number(arg('spans', '200'));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---- child: the traced program ----
 if (process.argv[2] === '--child') {

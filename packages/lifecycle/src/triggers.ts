@@ -52,17 +52,28 @@ const isoMs = (v: unknown): number | undefined => {
   return Number.isNaN(t) ? undefined : t;
 };
 
-/** `/users/123/orders/9f8e...` -> `/users/{user_id}/orders/{order_id}`: ids would make one resource per request. */
+const ID_SEGMENT = /^(?:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9A-HJKMNP-TV-Z]{26})$/;
+
+/**
+ * `/users/123/orders/<uuid>` -> `/users/{user_id}/orders/{order_id}`: ids would make one resource per
+ * request. Numeric, UUID and ULID segments are ids; a path that already has `{…}` is a template.
+ */
 export function parameterizePath(path: string): string {
-  const segs = path.split('/');
-  for (let i = 0; i < segs.length; i++) {
-    const s = segs[i] as string;
-    if (!/\d/.test(s) || s.startsWith('{')) continue;
-    const prev = i > 0 ? (segs[i - 1] as string) : '';
-    const base = /^[A-Za-z_-]+$/.test(prev) ? prev.replace(/s$/, '') : '';
-    segs[i] = base === '' ? '{id}' : `{${base}_id}`;
+  if (path.includes('{') && path.includes('}')) return path;
+  const parts = path.split('/');
+  const out = [''];
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i] as string;
+    if (part === '') continue;
+    if (!ID_SEGMENT.test(part)) {
+      out.push(part);
+      continue;
+    }
+    const prev = parts[i - 1] ?? '';
+    const singular = prev.replace(/s+$/, '');
+    out.push(i > 1 && prev !== '' ? (singular === 'id' ? '{id}' : `{${singular}_id}`) : '{id}');
   }
-  return segs.join('/');
+  return out.join('/');
 }
 
 function lastArnPart(arn: string | undefined, marker: string): string | undefined {
@@ -72,16 +83,21 @@ function lastArnPart(arn: string | undefined, marker: string): string | undefine
   return arn.slice(at + marker.length).split('/')[0];
 }
 
-function service(o: TriggerOptions, instance: string | undefined, generic: string, fallback: string): string {
-  if (instance !== undefined && o.serviceMapping[instance] !== undefined) return o.serviceMapping[instance] as string;
+/**
+ * DD_SERVICE_MAPPING by the trigger's own id (queue name, API id, …), then its generic key
+ * (`lambda_sqs`, …); else the instance name, or the generic name without service representation.
+ */
+function service(o: TriggerOptions, id: string | undefined, generic: string, instance: string | undefined, fallback: string): string {
+  if (id !== undefined && o.serviceMapping[id] !== undefined) return o.serviceMapping[id] as string;
   if (o.serviceMapping[generic] !== undefined) return o.serviceMapping[generic] as string;
   if (!o.awsServiceRepresentation || instance === undefined || instance === '') return fallback;
   return instance;
 }
 
-function inferred(o: TriggerOptions, d: Omit<InferredDraft, 'meta'> & { meta: Record<string, string | undefined> }): InferredDraft {
+function inferred(o: TriggerOptions, d: Omit<InferredDraft, 'meta'> & { meta: Record<string, string | undefined>; operation?: string }): InferredDraft {
+  const { operation, ...draft } = d;
   const meta: Record<string, string> = {
-    operation_name: d.name,
+    operation_name: operation ?? d.name,
     'span.kind': 'server',
     '_inferred_span.tag_source': 'self',
     '_inferred_span.synchronicity': d.async ? 'async' : 'sync',
@@ -89,7 +105,7 @@ function inferred(o: TriggerOptions, d: Omit<InferredDraft, 'meta'> & { meta: Re
     '_dd.base_service': o.baseService,
   };
   for (const [k, v] of Object.entries(d.meta)) if (v !== undefined && v !== '') meta[k] = v;
-  return { ...d, meta };
+  return { ...draft, meta };
 }
 
 function apiArn(o: TriggerOptions, apiId: string | undefined, stage: string | undefined): string | undefined {
@@ -113,56 +129,61 @@ function isAsyncInvoke(headers: Record<string, string>): boolean {
 
 // ---- HTTP triggers ----
 
-function httpApi(e: Obj, o: TriggerOptions): Trigger {
-  const rc = obj(e['requestContext']);
-  const http = obj(rc['http']);
-  const headers = lowerCarrier(e['headers']);
-  const method = str(http['method']);
-  const path = str(http['path']) ?? str(e['rawPath']);
-  const domain = str(rc['domainName']);
-  const routeKey = str(e['routeKey']) ?? str(rc['routeKey']);
-  const route = routeKey !== undefined && routeKey !== '$default' ? routeKey.split(' ').pop() : undefined;
-  const resource = route !== undefined ? `${method ?? ''} ${route}` : `${method ?? ''} ${parameterizePath(path ?? '/')}`;
-  const apiId = str(rc['apiId']);
-  const arn = apiArn(o, apiId, str(rc['stage']));
-  const svc = service(o, apiId, 'lambda_api_gateway', domain ?? 'apigateway');
+/** What REST (v1) and HTTP (v2) API events have in common, once each has read its own fields. */
+interface ApiRequest {
+  rc: Obj;
+  headers: Record<string, string>;
+  method: string | undefined;
+  path: string | undefined;
+  /** The route template, when the event names one. */
+  route: string | undefined;
+  name: 'aws.apigateway' | 'aws.httpapi';
+  operation: string;
+  startMs: number | undefined;
+  meta: Record<string, string | undefined>;
+}
+
+function apiGateway(o: TriggerOptions, a: ApiRequest): Trigger {
+  const domain = str(a.rc['domainName']);
+  const apiId = str(a.rc['apiId']);
+  const stage = str(a.rc['stage']);
+  const arn = apiArn(o, apiId, stage);
+  const url = domain === undefined ? undefined : `https://${domain}${a.path ?? ''}`;
   return {
-    source: 'api-gateway', arn, http: true, carrier: headers,
-    tags: httpTags(method, domain, path, route, headers),
+    source: 'api-gateway', arn, http: true, carrier: a.headers,
+    tags: httpTags(a.method, domain, a.path, a.route, a.headers),
     inferred: [inferred(o, {
-      name: 'aws.httpapi', service: svc, resource, type: 'web', startMs: num(rc['timeEpoch']) ?? Date.now(), async: isAsyncInvoke(headers),
+      name: a.name, operation: a.operation, service: service(o, apiId, 'lambda_api_gateway', domain, domain ?? 'apigateway'),
+      resource: `${a.method ?? ''} ${a.route ?? parameterizePath(a.path ?? '/')}`, type: 'web',
+      startMs: a.startMs ?? Date.now(), async: isAsyncInvoke(a.headers),
       meta: {
-        endpoint: path, 'http.url': domain === undefined ? undefined : `https://${domain}${path ?? ''}`, 'http.method': method,
-        'http.protocol': str(http['protocol']), 'http.source_ip': str(http['sourceIp']), 'http.user_agent': str(http['userAgent']),
-        'http.route': route, request_id: str(rc['requestId']), apiid: apiId, apiname: apiId, stage: str(rc['stage']), domain_name: domain, dd_resource_key: arn,
+        endpoint: a.path, 'http.url': url, 'http.method': a.method, 'http.route': a.route, request_id: str(a.rc['requestId']),
+        apiid: apiId, apiname: apiId, stage, domain_name: domain, dd_resource_key: arn, ...a.meta,
       },
     })],
   };
 }
 
+function httpApi(e: Obj, o: TriggerOptions): Trigger {
+  const rc = obj(e['requestContext']);
+  const http = obj(rc['http']);
+  const routeKey = str(e['routeKey']) ?? str(rc['routeKey']);
+  return apiGateway(o, {
+    rc, headers: lowerCarrier(e['headers']), method: str(http['method']), path: str(http['path']) ?? str(e['rawPath']),
+    route: routeKey !== undefined && routeKey !== '$default' ? routeKey.split(' ').pop() : undefined,
+    name: 'aws.httpapi', operation: 'aws.httpapi', startMs: num(rc['timeEpoch']),
+    meta: { 'http.protocol': str(http['protocol']), 'http.source_ip': str(http['sourceIp']), 'http.user_agent': str(http['userAgent']) },
+  });
+}
+
 function restApi(e: Obj, o: TriggerOptions): Trigger {
   const rc = obj(e['requestContext']);
   const headers = lowerCarrier(e['headers']);
-  const method = str(e['httpMethod']);
-  const path = str(e['path']);
-  const route = str(e['resource']);
-  const domain = str(rc['domainName']);
-  const apiId = str(rc['apiId']);
-  const arn = apiArn(o, apiId, str(rc['stage']));
-  const svc = service(o, apiId, 'lambda_api_gateway', domain ?? 'apigateway');
-  return {
-    source: 'api-gateway', arn, http: true, carrier: headers,
-    tags: httpTags(method, domain, path, route, headers),
-    inferred: [inferred(o, {
-      name: 'aws.apigateway', service: svc, resource: `${method ?? ''} ${route ?? parameterizePath(path ?? '/')}`, type: 'web',
-      startMs: num(rc['requestTimeEpoch']) ?? Date.now(), async: isAsyncInvoke(headers),
-      meta: {
-        endpoint: path, 'http.url': domain === undefined ? undefined : `https://${domain}${path ?? ''}`, 'http.method': method,
-        'http.route': route, 'http.user_agent': headers['user-agent'], request_id: str(rc['requestId']),
-        apiid: apiId, apiname: apiId, stage: str(rc['stage']), domain_name: domain, dd_resource_key: arn,
-      },
-    })],
-  };
+  return apiGateway(o, {
+    rc, headers, method: str(e['httpMethod']), path: str(e['path']), route: str(e['resource']),
+    name: 'aws.apigateway', operation: 'aws.apigateway.rest', startMs: num(rc['requestTimeEpoch']),
+    meta: { 'http.user_agent': headers['user-agent'], 'http.protocol': str(rc['protocol']), 'http.source_ip': str(obj(rc['identity'])['sourceIp']) },
+  });
 }
 
 function webSocket(e: Obj, o: TriggerOptions): Trigger {
@@ -176,7 +197,7 @@ function webSocket(e: Obj, o: TriggerOptions): Trigger {
     source: 'api-gateway', arn, http: false, carrier: headers,
     tags: domain === undefined ? {} : { 'http.url': `https://${domain}` },
     inferred: [inferred(o, {
-      name: 'aws.apigateway', service: service(o, apiId, 'lambda_api_gateway', domain ?? 'apigateway'), resource: routeKey, type: 'web',
+      name: 'aws.apigateway', operation: 'aws.apigateway.websocket', service: service(o, apiId, 'lambda_api_gateway', domain, domain ?? 'apigateway'), resource: routeKey, type: 'web',
       startMs: num(rc['requestTimeEpoch']) ?? Date.now(), async: isAsyncInvoke(headers),
       meta: {
         endpoint: routeKey, 'http.url': domain === undefined ? undefined : `https://${domain}`, request_id: str(rc['requestId']),
@@ -198,7 +219,7 @@ function functionUrl(e: Obj, o: TriggerOptions): Trigger {
     source: 'lambda-function-url', arn: undefined, http: true, carrier: headers,
     tags: httpTags(method, domain, path, undefined, headers),
     inferred: [inferred(o, {
-      name: 'aws.lambda.url', service: service(o, domain, 'lambda_url', domain ?? 'lambda_url'), resource: `${method ?? ''} ${parameterizePath(path)}`, type: 'web',
+      name: 'aws.lambda.url', service: service(o, domain, 'lambda_url', domain, domain ?? 'lambda_url'), resource: `${method ?? ''} ${parameterizePath(path)}`, type: 'web',
       startMs: num(rc['timeEpoch']) ?? Date.now(), async: false,
       meta: {
         endpoint: path, 'http.url': domain === undefined ? undefined : `https://${domain}${path}`, 'http.method': method,
@@ -263,7 +284,7 @@ function snsSpan(sns: Obj, o: TriggerOptions, startFallback: number): InferredDr
   const topicArn = str(sns['TopicArn']);
   const topic = topicArn?.split(':').pop();
   return inferred(o, {
-    name: 'aws.sns', service: service(o, topic, 'lambda_sns', 'sns'), resource: topic ?? 'sns', type: 'web',
+    name: 'aws.sns', service: service(o, topic, 'lambda_sns', topic, 'sns'), resource: topic ?? 'sns', type: 'web',
     startMs: isoMs(sns['Timestamp']) ?? startFallback, async: true,
     meta: { topicname: topic, topic_arn: topicArn, message_id: str(sns['MessageId']), type: str(sns['Type']), subject: str(sns['Subject']), event_subscription_arn: undefined },
   });
@@ -277,7 +298,7 @@ function eventBridgeSpan(e: Obj, o: TriggerOptions, startFallback: number): Infe
   const start = num(dd['x-datadog-start-time']) ?? isoMs(e['time']) ?? startFallback;
   const bus = str(dd['x-datadog-resource-name']);
   return inferred(o, {
-    name: 'aws.eventbridge', service: service(o, bus ?? source, 'lambda_eventbridge', 'eventbridge'), resource: bus ?? source ?? 'eventbridge', type: 'web',
+    name: 'aws.eventbridge', service: service(o, bus ?? source, 'lambda_eventbridge', bus ?? source, 'eventbridge'), resource: bus ?? source ?? 'eventbridge', type: 'web',
     startMs: start, async: true,
     meta: { detail_type: str(e['detail-type']), source, event_id: str(e['id']) },
   });
@@ -289,7 +310,7 @@ function sqs(r: Obj, o: TriggerOptions): Trigger {
   const attrs = obj(r['attributes']);
   const sent = num(attrs['SentTimestamp']) ?? Date.now();
   const span = inferred(o, {
-    name: 'aws.sqs', service: service(o, queue, 'lambda_sqs', 'sqs'), resource: queue ?? 'sqs', type: 'web', startMs: sent, async: true,
+    name: 'aws.sqs', service: service(o, queue, 'lambda_sqs', queue, 'sqs'), resource: queue ?? 'sqs', type: 'web', startMs: sent, async: true,
     meta: {
       queuename: queue, event_source_arn: arn, receipt_handle: str(r['receiptHandle']), sender_id: str(attrs['SenderId']),
       retry_count: str(attrs['ApproximateReceiveCount']), message_id: str(r['messageId']),
@@ -346,7 +367,7 @@ function dynamodb(r: Obj, o: TriggerOptions): Trigger {
   return {
     source: 'dynamodb', arn, http: false, carrier: undefined, tags: {},
     inferred: [inferred(o, {
-      name: 'aws.dynamodb', service: service(o, table, 'lambda_dynamodb', 'dynamodb'), resource: table ?? 'dynamodb', type: 'web',
+      name: 'aws.dynamodb', service: service(o, table, 'lambda_dynamodb', table, 'dynamodb'), resource: table ?? 'dynamodb', type: 'web',
       startMs: created !== undefined ? created * 1000 : Date.now(), async: true,
       meta: {
         tablename: table, event_source_arn: arn, event_id: str(r['eventID']), event_name: str(r['eventName']), event_version: str(r['eventVersion']),
@@ -364,7 +385,7 @@ function s3(r: Obj, o: TriggerOptions): Trigger {
   return {
     source: 's3', arn: str(bucket['arn']), http: false, carrier: undefined, tags: {},
     inferred: [inferred(o, {
-      name: 'aws.s3', service: service(o, name, 'lambda_s3', 's3'), resource: name ?? 's3', type: 'web',
+      name: 'aws.s3', service: service(o, name, 'lambda_s3', name, 's3'), resource: name ?? 's3', type: 'web',
       startMs: isoMs(r['eventTime']) ?? Date.now(), async: true,
       meta: {
         bucketname: name, bucket_arn: str(bucket['arn']), object_key: str(object['key']), object_size: num(object['size'])?.toString(),
@@ -394,7 +415,7 @@ function kinesis(r: Obj, o: TriggerOptions): Trigger {
   return {
     source: 'kinesis', arn, http: false, carrier, tags: {},
     inferred: [inferred(o, {
-      name: 'aws.kinesis', service: service(o, stream, 'lambda_kinesis', 'kinesis'), resource: stream ?? 'kinesis', type: 'web',
+      name: 'aws.kinesis', service: service(o, stream, 'lambda_kinesis', stream, 'kinesis'), resource: stream ?? 'kinesis', type: 'web',
       startMs: arrival !== undefined ? arrival * 1000 : Date.now(), async: true,
       meta: {
         streamname: stream, shardid: eventId?.split(':')[0], event_source_arn: arn, event_id: eventId, event_name: str(r['eventName']),
@@ -421,7 +442,7 @@ function msk(e: Obj, o: TriggerOptions): Trigger | undefined {
   return {
     source: 'msk', arn, http: false, carrier: Object.keys(carrier).length > 0 ? carrier : undefined, tags: {},
     inferred: [inferred(o, {
-      name: 'aws.msk', service: service(o, cluster, 'lambda_msk', 'msk'), resource: str(r['topic']) ?? 'msk', type: 'web',
+      name: 'aws.msk', service: service(o, cluster, 'lambda_msk', cluster, 'msk'), resource: str(r['topic']) ?? 'msk', type: 'web',
       startMs: num(r['timestamp']) ?? Date.now(), async: true,
       meta: { cluster_name: cluster, topic: str(r['topic']), partition: num(r['partition'])?.toString(), offset: num(r['offset'])?.toString(), event_source_arn: arn },
     })],

@@ -17,9 +17,9 @@ test('API Gateway REST: route template resource, requestTimeEpoch start, http ta
   assert.equal(t.arn, 'arn:aws:apigateway:us-east-1::/restapis/70ixmpl4fl/stages/Prod');
   assert.deepEqual(t.tags, { 'http.method': 'GET', 'http.url': 'https://70ixmpl4fl.execute-api.us-east-2.amazonaws.com/users/123', 'http.url_details.path': '/users/123', 'http.route': '/users/{id}', 'http.useragent': 'curl/7.64.1' });
   const s = t.inferred[0];
-  assert.deepEqual([t.inferred.length, s?.name, s?.service, s?.resource, s?.type, s?.startMs, s?.async], [1, 'aws.apigateway', '70ixmpl4fl', 'GET /users/{id}', 'web', 1583798639428, false]);
-  assert.deepEqual([s?.meta['_inferred_span.tag_source'], s?.meta['_inferred_span.synchronicity'], s?.meta['span.kind'], s?.meta['peer.service'], s?.meta['_dd.base_service'], s?.meta['stage']],
-    ['self', 'sync', 'server', '70ixmpl4fl', 'fn', 'Prod']);
+  assert.deepEqual([t.inferred.length, s?.name, s?.service, s?.resource, s?.type, s?.startMs, s?.async], [1, 'aws.apigateway', '70ixmpl4fl.execute-api.us-east-2.amazonaws.com', 'GET /users/{id}', 'web', 1583798639428, false]);
+  assert.deepEqual([s?.meta['operation_name'], s?.meta['_inferred_span.tag_source'], s?.meta['_inferred_span.synchronicity'], s?.meta['span.kind'], s?.meta['peer.service'], s?.meta['_dd.base_service'], s?.meta['stage']],
+    ['aws.apigateway.rest', 'self', 'sync', 'server', '70ixmpl4fl.execute-api.us-east-2.amazonaws.com', 'fn', 'Prod']);
   assert.equal(extractContext(t.carrier ?? {}, ['datadog'])?.traceId, 1111n);
 });
 
@@ -87,10 +87,14 @@ test('DD_SERVICE_MAPPING by instance or generic key; representation off uses gen
   assert.equal(one('sqs', { ...O, serviceMapping: { 'my-queue': 'orders' } }).inferred[0]?.service, 'orders');
   assert.equal(one('sqs', { ...O, serviceMapping: { lambda_sqs: 'all-queues' } }).inferred[0]?.service, 'all-queues');
   assert.equal(one('apigw-rest', { ...O, serviceMapping: { lambda_api_gateway: 'gw' } }).inferred[0]?.service, 'gw');
+  assert.equal(one('apigw-rest', { ...O, serviceMapping: { '70ixmpl4fl': 'by-api-id', lambda_api_gateway: 'gw' } }).inferred[0]?.service, 'by-api-id', 'API Gateway maps by API id');
   assert.equal(one('sqs', { ...O, awsServiceRepresentation: false }).inferred[0]?.service, 'sqs');
   for (const e of [{}, { hello: 'world' }, null, 'text', [1, 2], { Records: [{ eventSource: 'aws:unknown' }] }, { 'detail-type': 'Scheduled Event', source: 'aws.events' }]) {
     assert.equal(identifyTrigger(e, O), undefined, JSON.stringify(e));
   }
   assert.equal(parameterizePath('/users/123/orders/9f8e7d6c-aaaa-bbbb-cccc-000000000000/items'), '/users/{user_id}/orders/{order_id}/items');
   assert.equal(parameterizePath('/42'), '/{id}');
+  assert.equal(parameterizePath('/api/v2/files/01ARZ3NDEKTSV4RRFFQ69G5FAV'), '/api/v2/files/{file_id}', 'v2 is not an id; a ULID is');
+  assert.equal(parameterizePath('/ids/7'), '/ids/{id}');
+  assert.equal(parameterizePath('/users/{id}/x/5'), '/users/{id}/x/5', 'a template stays as it is');
 });

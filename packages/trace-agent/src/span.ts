@@ -1,5 +1,6 @@
 // The span model every stage works on: the agent's pb.Span with 64-bit fields as bigint, so ids
 // and nanosecond timestamps survive exactly from msgpack to protobuf.
+import type { SpanData } from '@dd-lambda/protocol';
 
 export interface SpanLink {
   traceId: bigint;
@@ -10,21 +11,8 @@ export interface SpanLink {
   flags: number;
 }
 
-export interface Span {
-  service: string;
-  name: string;
-  resource: string;
-  traceId: bigint;
-  spanId: bigint;
-  parentId: bigint;
-  /** Nanoseconds since the epoch. */
-  start: bigint;
-  /** Nanoseconds. */
-  duration: bigint;
-  error: number;
-  meta: Record<string, string>;
-  metrics: Record<string, number>;
-  type: string;
+/** The cross-thread span (ids, times in ns, meta, metrics) plus what only tracers send. */
+export interface Span extends SpanData {
   /** msgpack-encoded values, passed through byte for byte (AppSec `_dd.stack`, request bodies). */
   metaStruct: Record<string, Uint8Array> | undefined;
   spanLinks: SpanLink[] | undefined;
