@@ -349,7 +349,8 @@ export class InvocationProcessor {
       extracted = extractContext(c, this.#o.styles, this.#o.extractFirst);
       if (extracted !== undefined) break;
     }
-    const state: TracerState = { startedAt: this.#now(), extracted, trigger, request: event };
+    // The event is kept only for payload capture, and only until the span is made (it may be 6 MiB).
+    const state: TracerState = { startedAt: this.#now(), extracted, trigger, request: this.#o.capturePayload ? event : undefined };
     const id = lower['lambda-runtime-aws-request-id'] ?? this.#current;
     const ctx = id === undefined ? undefined : this.#context(id);
     // Taken already (the previous invocation's runtimeDone is still in flight): this one's INVOKE pairs it.
@@ -386,7 +387,7 @@ export class InvocationProcessor {
       return;
     }
     ctx.tracer ??= { startedAt: this.#now(), extracted: undefined, trigger: undefined, request: undefined };
-    ctx.end = { at: this.#now(), headers: lower, response };
+    ctx.end = { at: this.#now(), headers: lower, response: this.#o.capturePayload ? response : { statusCode: obj(response)['statusCode'] } };
     if (lower['x-datadog-invocation-error'] === 'true') this.#error(ctx, ctx.end.at);
     this.#maybeFinish(ctx);
   }
@@ -494,6 +495,9 @@ export class InvocationProcessor {
       if (ctx.end !== undefined) flattenPayload(meta, 'function.response', ctx.end.response, this.#o.captureMaxDepth);
     }
     out.push(s);
+    // Contexts outlive their span (late OOM lines still dedupe against them); their payloads need not.
+    tracer.request = undefined;
+    if (ctx.end !== undefined) ctx.end.response = undefined;
     ctx.spanIds = { traceId, spanId, traceIdHigh: meta['_dd.p.tid'] };
     this.counters.spans += out.length;
     this.#o.emitSpans(out);
