@@ -1,5 +1,7 @@
 // Lays the extension out as Lambda mounts a layer (layer/dist/opt):
 //   extensions/datadog-agent           the launcher (Lambda starts every file in extensions/)
+//   datadog_wrapper                    AWS_LAMBDA_EXEC_WRAPPER hook (AppSec's runtime-API proxy, later)
+//   datadog-lambda/refuse.sh           reports an init error when no Node exists (slim flavor)
 //   datadog-lambda/supervisor.cjs      main thread, one CommonJS bundle (ESM costs ~20 ms on Node 22/24)
 //   datadog-lambda/worker.cjs          worker thread entry
 //   datadog-lambda/units.json          the pipeline units this layer runs, and what they own
@@ -80,4 +82,9 @@ writeFileSync(path.join(yamlDir, 'package.json'), '{"name":"yaml","main":"index.
 const launcher = path.join(out, 'extensions', 'datadog-agent');
 copyFileSync(path.join(here, 'launcher.sh'), launcher);
 chmodSync(launcher, 0o755);
+// The slim flavor's answer when the runtime has no Node, and the exec wrapper AppSec will use.
+for (const [from, to] of [['refuse.sh', path.join(code, 'refuse.sh')], ['datadog_wrapper', path.join(out, 'datadog_wrapper')]]) {
+  copyFileSync(path.join(here, from), to);
+  chmodSync(to, 0o755);
+}
 console.log(`layer: built ${path.relative(process.cwd(), out)}`);

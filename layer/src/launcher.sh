@@ -1,8 +1,9 @@
 #!/bin/sh
-# Lambda runs every file in /opt/extensions; this one starts the Datadog extension with the best
-# Node available: the one shipped in the layer, else the runtime's, else any on PATH. The
-# function's NODE_OPTIONS (e.g. --require dd-trace/init) must not load into us, and
-# NODE_EXTRA_CA_CERTS costs ~34 ms per start on Node 20 (custom CAs come from DD_TLS_CERT_FILE).
+# Lambda runs every file in /opt/extensions; this one starts the Datadog extension with the Node the
+# layer ships (full flavor), else the runtime's (/var/lang/bin/node on Node.js runtimes: slim), else
+# one on PATH (local runs, custom images). The function's NODE_OPTIONS (e.g. --require dd-trace/init)
+# must not load into us, and NODE_EXTRA_CA_CERTS costs ~34 ms per start on Node 20 (custom CAs come
+# from DD_TLS_CERT_FILE).
 unset NODE_OPTIONS NODE_EXTRA_CA_CERTS
 case "$0" in
   */*) here="${0%/*}" ;;
@@ -16,7 +17,6 @@ elif [ -x /var/lang/bin/node ]; then
 elif command -v node >/dev/null 2>&1; then
   node=node
 else
-  echo '{"level":60,"component":"launcher","msg":"datadog-agent: no Node.js found (layer bin/node, /var/lang/bin/node, PATH); the extension cannot start"}'
-  exit 1
+  exec /bin/bash "$code/refuse.sh" Extension.NodeNotFound "this is the slim layer, which runs on the function runtime's Node.js, and this runtime has none; use the full layer (datadog-extension-<arch>.zip), which ships its own"
 fi
 exec "$node" "$code/supervisor.cjs"

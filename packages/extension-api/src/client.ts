@@ -95,6 +95,18 @@ export class ExtensionClient {
     if (r.status !== 200) throw new ExtensionApiError('EXT_ERR_SUBSCRIBE', `telemetry subscribe answered ${r.status}: ${r.body.slice(0, 300)}`, r.status);
   }
 
+  /** Reports that the extension cannot run: the platform fails the init with `errorType`. */
+  async initError(errorType: string, message: string): Promise<void> {
+    const body = JSON.stringify({ errorMessage: message, errorType });
+    const r = await this.#call('EXT_ERR_INIT_ERROR', 'POST', '/2020-01-01/extension/init/error', {
+      'Lambda-Extension-Identifier': this.#requireId(),
+      'Lambda-Extension-Function-Error-Type': errorType,
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+    }, body);
+    if (r.status !== 202 && r.status !== 200) throw new ExtensionApiError('EXT_ERR_INIT_ERROR', `init/error answered ${r.status}: ${r.body.slice(0, 300)}`, r.status);
+  }
+
   /** Long-polls for the next event. `onSent` runs once the request is written (the "ready" checkpoint). */
   async next(onSent?: () => void): Promise<NextEvent> {
     const r = await this.#call('EXT_ERR_NEXT', 'GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#requireId() }, undefined, onSent);

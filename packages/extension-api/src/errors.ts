@@ -4,6 +4,7 @@ export type ExtensionApiErrorCode =
   | 'EXT_ERR_NEXT'
   | 'EXT_ERR_BAD_EVENT'
   | 'EXT_ERR_SUBSCRIBE'
+  | 'EXT_ERR_INIT_ERROR'
   | 'EXT_ERR_NO_RUNTIME_API';
 
 export class ExtensionApiError extends Error {

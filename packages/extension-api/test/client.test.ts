@@ -83,3 +83,19 @@ test('/next bodies: both event types parse; anything else is EXT_ERR_BAD_EVENT',
     assert.throws(() => parseNextEvent(bad), (e: ExtensionApiError) => e.code === 'EXT_ERR_BAD_EVENT', bad);
   }
 });
+
+test('initError fails the init with the given error type', async () => {
+  const emu = new LambdaEmulator({ attachExtensions: ['datadog-agent'] });
+  await emu.start();
+  try {
+    const init = emu.init();
+    const client = new ExtensionClient({ runtimeApi: emu.runtimeApi, name: 'datadog-agent' });
+    await client.register(['INVOKE', 'SHUTDOWN']);
+    await client.initError('Extension.UnsupportedNode', 'Node 18 is too old');
+    const result = await init;
+    assert.deepEqual([result.status, result.errorType], ['error', 'Extension.UnsupportedNode']);
+    client.close();
+  } finally {
+    await emu.close();
+  }
+});
