@@ -3,7 +3,7 @@
 //   1. capture: a child process runs dd-trace 5.x, builds traces of 200 spans (root + children with
 //      meta and metrics, one erroring) and exports them to a local capture server, over v0.4 and v0.5;
 //   2. decode only: msgpack-lite (plain, and with its int64 codec, the only way it keeps 64-bit ids)
-//      against msgpackr (its JS decoder, and its native string addon when installed), spans/s, and
+//      against msgpackr (with its native string addon, which the layer ships, and without), spans/s, and
 //      how many ids each decode got wrong;
 //   3. the trace agent's hot path per request on one thread: decode → process (normalize,
 //      obfuscate, tag) → AgentPayload protobuf → compression (zstd where Node has it, else gzip).
@@ -12,13 +12,34 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { arg, median } from './args.mjs';
 
 const require = createRequire(import.meta.url);
 const ROUNDS = Number(arg('rounds', '5'));
 const SPANS = Number(arg('spans', '200'));
+
+// ---- child: msgpackr's decode rate in a process where its native addon is switched off ----
+if (process.argv[2] === '--decode-js-only') {
+  const { Unpackr } = require('msgpackr');
+  const body = (await import('node:fs')).readFileSync(process.argv[3]);
+  const spans = Number(process.argv[4]);
+  const u = new Unpackr({ int64AsType: 'bigint', mapsAsObjects: true, useRecords: false });
+  const rounds = [];
+  for (let r = 0; r < ROUNDS + 1; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1000) {
+      u.unpack(body);
+      n += spans;
+    }
+    if (r > 0) rounds.push(n / ((performance.now() - t0) / 1000));
+  }
+  process.send({ rate: median(rounds) }, () => process.exit(0));
+}
 
 // ---- child: the traced program ----
 if (process.argv[2] === '--child') {
@@ -109,18 +130,24 @@ const decoders = {
   'msgpack-lite int64 codec': () => msgpackLite.decode(v04.body, { codec: liteInt64 }),
   msgpackr: () => pureJs.unpack(v04.body),
 };
-let native = false;
-try {
-  require('msgpackr-extract');
-  native = true;
-} catch {
-  // the addon is optional; the layer ships without it
-}
+// msgpackr loads its optional native string addon when it is installed (the layer ships it prebuilt).
+const native = require('msgpackr').isNativeAccelerationEnabled === true;
 
 const results = { spansPerPayload: spansIn, v04Bytes: v04.body.length, v05Bytes: v05.body.length, node: process.version, nativeAddonInstalled: native, decode: {}, idErrors: {}, pipeline: {} };
 for (const [name, fn] of Object.entries(decoders)) {
   results.decode[name] = Math.round(rate(fn, spansIn));
   results.idErrors[name] = idErrors(fn().flat(), (s, k) => s[k]);
+}
+if (native) {
+  // The same decoder with the addon off (MSGPACKR_NATIVE_ACCELERATION_DISABLED), in a child process.
+  const dir = mkdtempSync(path.join(tmpdir(), 'ddl-traces-'));
+  const file = path.join(dir, 'v04.msgpack');
+  writeFileSync(file, v04.body);
+  const child = fork(fileURLToPath(import.meta.url), ['--decode-js-only', file, String(spansIn), '--rounds', String(ROUNDS)], { env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const msg = await new Promise((resolve) => child.once('message', resolve));
+  rmSync(dir, { recursive: true, force: true });
+  results.decode['msgpackr without its addon'] = Math.round(msg.rate);
+  results.idErrors['msgpackr without its addon'] = 0;
 }
 
 const { config } = loadConfig({ DD_API_KEY: 'x', AWS_LAMBDA_FUNCTION_NAME: 'fn', DD_SERVICE: 'orders' }, { readYaml: false });
@@ -148,7 +175,7 @@ results.perRequestUs = Math.round(perReqUs);
 const lite = results.decode['msgpack-lite int64 codec'];
 console.log(`trace agent bench — dd-trace payload of ${spansIn} spans (v0.4 ${results.v04Bytes} B, v0.5 ${results.v05Bytes} B), ${process.version}, medians of ${ROUNDS} × 1 s`);
 for (const [k, v] of Object.entries(results.decode)) console.log(`  decode ${k.padEnd(26)} ${String(v).padStart(9)} spans/s  ${(v / lite).toFixed(2)}× lite+int64  id errors: ${results.idErrors[k]}`);
-if (native) console.log('  (msgpackr-extract is installed here; the layer runs msgpackr without it)');
+if (native) console.log(`  msgpackr's native string addon (shipped in the layer): ${(results.decode.msgpackr / results.decode['msgpackr without its addon']).toFixed(2)}× its JS decoder`);
 for (const [k, v] of Object.entries(results.pipeline)) console.log(`  ${k.padEnd(33)} ${String(v).padStart(9)} spans/s`);
 console.log(`  one ${spansIn}-span request decode→process→encode: ${results.perRequestUs} µs`);
 console.log(`  ${enc} level 3 of a ${results.compress.spansPerBatch}-span batch (${batch.length} B → ${packed} B): ${results.compress.msPerBatch} ms`);

@@ -238,6 +238,7 @@ class Supervisor {
     setImmediate(() => {
       this.#workers?.start();
       this.#log.info({
+        node: process.versions.node,
         workers: plan.threads.length,
         budget: config.workers,
         budgetSource: config.workersSource,
