@@ -129,7 +129,9 @@ async function sweepRow(opt, memoryMB, strategy) {
     await emu.shutdown();
     const spans = intake.spans().length;
     if (spans === 0) throw new Error(`${strategy} @${memoryMB}: nothing reached the intake`);
-    return { strategy, memoryMB, workers, rssMB: mb('VmRSS'), hwmMB: mb('VmHWM'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1]), postRuntimeMs: post, spansAtIntake: spans };
+    // RssAnon is the extension's own memory; RssFile (mapped binary and bundles) varies with the page
+    // cache's state from one run to the next, so both are kept.
+    return { strategy, memoryMB, workers, rssMB: mb('VmRSS'), anonMB: mb('RssAnon'), fileMB: mb('RssFile'), hwmMB: mb('VmHWM'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1]), postRuntimeMs: post, spansAtIntake: spans };
   } finally {
     await emu.close();
     await intake.close();

@@ -56,15 +56,15 @@ function table(result) {
     }
   }
   lines.push('');
-  lines.push(`sweep (flush strategy, memory): RSS and post-runtime duration per invocation (${result.sweep.invocations} invocations each, local fake intake)`);
-  lines.push(`  ${'strategy'.padEnd(20)}${pad('MB', 7)}${pad('workers', 9)}${pad('RSS MB', 9)}${pad('peak MB', 9)}${pad('post p50', 10)}${pad('post p90', 10)}  targets`);
+  lines.push(`sweep (flush strategy, memory): RSS (anonymous + file-backed) and post-runtime duration per invocation (${result.sweep.invocations} invocations each, local fake intake)`);
+  lines.push(`  ${'strategy'.padEnd(20)}${pad('MB', 7)}${pad('workers', 9)}${pad('RSS MB', 9)}${pad('anon', 7)}${pad('file', 7)}${pad('peak MB', 9)}${pad('post p50', 10)}${pad('post p90', 10)}  targets`);
   for (const r of result.sweep.rows) {
     const post = stats(r.postRuntimeMs);
     const notes = [];
     const rssTarget = TARGETS.rssMB[r.memoryMB];
     if (rssTarget !== undefined) notes.push(`RSS ≤ ${rssTarget}${r.rssMB <= rssTarget ? '' : ' MISS'}`);
     if (r.strategy === 'end' && post) notes.push(`post p50 ≤ ${TARGETS.postRuntimeP50Ms}${post.p50 <= TARGETS.postRuntimeP50Ms ? '' : ' MISS'}`);
-    lines.push(`  ${r.strategy.padEnd(20)}${pad(r.memoryMB, 7)}${pad(r.workers ?? '-', 9)}${pad(f1(r.rssMB), 9)}${pad(f1(r.hwmMB), 9)}${pad(f1(post?.p50), 10)}${pad(f1(post?.p90), 10)}  ${notes.join(', ')}`);
+    lines.push(`  ${r.strategy.padEnd(20)}${pad(r.memoryMB, 7)}${pad(r.workers ?? '-', 9)}${pad(f1(r.rssMB), 9)}${pad(f1(r.anonMB), 7)}${pad(f1(r.fileMB), 7)}${pad(f1(r.hwmMB), 9)}${pad(f1(post?.p50), 10)}${pad(f1(post?.p90), 10)}  ${notes.join(', ')}`);
   }
   return lines.join('\n');
 }

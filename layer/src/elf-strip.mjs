@@ -1,6 +1,6 @@
 // Drops the debug sections and the static symbol table from a 64-bit little-endian ELF executable
 // (what `strip --strip-debug --strip-unneeded` would remove from Node's release binary), so the full
-// layer fits its 45 MB budget: Node 24's binary deflates to 45.6 MB as shipped, 41.3 MB without them.
+// layer fits its 45 MB budget with room: Node's binary deflates to ~45.6 MB as shipped, ~41 MB without them.
 // Done in JS because the build must also strip the arm64 binary on an x86_64 machine. Those sections
 // are never loaded (no SHF_ALLOC) and sit together at the end of the file, just before the section
 // name table; anything else is left as it is, and an unexpected layout returns the input unchanged.

@@ -21,7 +21,7 @@ function unzip(file: string): { opt: string; done: () => void } {
   return { opt, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('the full x86_64 layer runs on its own Node: traces, metrics and logs through INIT, 3 invocations and SHUTDOWN', async () => {
+test('the full x86_64 layer runs on its own Node (22 LTS): traces, metrics and logs through INIT, 3 invocations and SHUTDOWN', async () => {
   assert.ok(existsSync(zip('datadog-extension-x86_64.zip')), 'run `pnpm layer` (pnpm test does) first');
   const { opt, done } = unzip(zip('datadog-extension-x86_64.zip'));
   const intake = buildFakeIntake({ apiKey: API_KEY });
@@ -49,7 +49,7 @@ test('the full x86_64 layer runs on its own Node: traces, metrics and logs throu
     await emu.shutdown();
 
     const assignment = logs.find('worker assignment');
-    assert.equal(String(assignment?.['node']).split('.')[0], '24', 'the supervisor runs on Node 24 (the layer\'s)');
+    assert.equal(String(assignment?.['node']).split('.')[0], '22', 'the supervisor runs on Node 22 (the layer\'s)');
     assert.equal(logs.find('msgpack decoder')?.['nativeAddon'], true, 'msgpackr found the prebuilt addon in the layer');
     const spans = intake.spans().map((s) => s.span);
     assert.equal(spans.filter((s) => s.name === 'order.process').length, 3);
