@@ -198,7 +198,7 @@ try {
   progress('');
   const result = {
     meta: { runs: RUNS, date: new Date().toISOString().slice(0, 10), extensionNode: candidates[0].description.match(/Node (\S+)/)?.[1], hostNode: process.versions.node, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?' },
-    coldStart: { baseline, candidates: candidates.map(({ opt, ...c }) => c) },
+    coldStart: { baseline, candidates: candidates.map((c) => ({ label: c.label, description: c.description, samples: c.samples, phases: c.phases })) },
     sweep: { invocations: INVOCATIONS, description: `memory sizes ${MEMORY.join(', ')} MB with DD_SERVERLESS_FLUSH_STRATEGY=end, then ${STRATEGIES.join(', ')} at 1024 MB; ${INVOCATIONS} invocations of the sample function each`, rows },
   };
   mkdirSync(OUT, { recursive: true });
