@@ -173,9 +173,10 @@ export class InvocationProcessor {
 
   // ---- contexts ----
 
-  #context(requestId: string, create = true): Context | undefined {
+  /** The request's context, made on first mention (INVOKE, a platform event, a tracer call, a log line). */
+  #context(requestId: string): Context {
     let ctx = this.#contexts.get(requestId);
-    if (ctx !== undefined || !create) return ctx;
+    if (ctx !== undefined) return ctx;
     const seq = ++this.#seq;
     const first = seq === 1;
     const nowMs = this.#now();
@@ -195,8 +196,7 @@ export class InvocationProcessor {
 
   /** An invocation starts: INVOKE (on demand) or platform.start (managed instances). */
   #begin(requestId: string, atMs: number): Context {
-    const known = this.#contexts.get(requestId);
-    const ctx = known ?? (this.#context(requestId) as Context);
+    const ctx = this.#context(requestId);
     if (ctx.invokeMs !== undefined) return ctx;
     ctx.invokeMs = atMs;
     this.#current = requestId;
@@ -251,7 +251,7 @@ export class InvocationProcessor {
         case 'platform.start': {
           const id = str(r['requestId']);
           if (id === undefined) break;
-          const ctx = this.#o.managed ? this.#begin(id, atMs) : this.#context(id) as Context;
+          const ctx = this.#o.managed ? this.#begin(id, atMs) : this.#context(id);
           ctx.startMs = atMs;
           this.#current = id;
           break;
@@ -271,7 +271,7 @@ export class InvocationProcessor {
   #runtimeDone(r: Obj, atMs: number): void {
     const id = str(r['requestId']);
     if (id === undefined) return;
-    const ctx = this.#context(id) as Context;
+    const ctx = this.#context(id);
     if (ctx.runtime !== undefined) return;
     const m = obj(r['metrics']);
     const status = str(r['status']) ?? 'success';
@@ -293,7 +293,7 @@ export class InvocationProcessor {
   #report(r: Obj, atMs: number): void {
     const id = str(r['requestId']);
     if (id === undefined) return;
-    const ctx = this.#context(id) as Context;
+    const ctx = this.#context(id);
     const m = obj(r['metrics']);
     const status = str(r['status']) ?? 'success';
     const duration = num(m['durationMs']);
@@ -330,7 +330,7 @@ export class InvocationProcessor {
   oom(requestId: string | undefined, atMs: number): void {
     const id = requestId ?? this.#current;
     if (id === undefined) return;
-    this.#outOfMemory(this.#context(id) as Context, atMs);
+    this.#outOfMemory(this.#context(id), atMs);
   }
 
   // ---- tracer calls ----
@@ -400,8 +400,8 @@ export class InvocationProcessor {
       return;
     }
     const id = msg.requestId ?? this.#current;
-    const ctx = id === undefined ? undefined : this.#context(id);
-    if (ctx === undefined) return;
+    if (id === undefined) return;
+    const ctx = this.#context(id);
     ctx.placeholder = msg;
     // A placeholder means a tracer with universal instrumentation, even if start-invocation was missed.
     ctx.tracer ??= { startedAt: this.#now(), extracted: undefined, trigger: undefined, request: undefined };
