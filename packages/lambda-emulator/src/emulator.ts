@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { EmulatorError, ErrorType } from './errors.js';
+import { SandboxLimits, cpuDelta } from './limits.js';
 import { SandboxProcess, TELEMETRY_FD, type LogRecord } from './processes.js';
 import { TelemetryHub, validateSubscription, type Subscriber } from './telemetry.js';
 import type {
@@ -21,6 +22,7 @@ import type {
   InvokeOptions,
   InvokeResponse,
   InvokeResult,
+  LimitsStatus,
   ShutdownReason,
   ShutdownResult,
 } from './types.js';
@@ -71,6 +73,8 @@ interface Invocation {
   extensions: Extension[];
   status: 'success' | 'error' | 'timeout' | 'failure' | undefined;
   errorType: string | undefined;
+  /** A sandbox process was OOM-killed during it. */
+  oom: boolean;
 }
 
 type Phase = 'new' | 'init' | 'ready' | 'failed' | 'closed';
@@ -104,6 +108,9 @@ export class LambdaEmulator {
   #reportInitDuration: number | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   #frozen = false;
+  readonly #limits: SandboxLimits;
+  readonly #freezeOn: boolean;
+  readonly #onExit: (() => void) | undefined;
   #changed!: Promise<void>;
   #kickChanged!: () => void;
 
@@ -122,6 +129,13 @@ export class LambdaEmulator {
       maxConcurrency: 4,
       ...opts,
     };
+    this.#limits = new SandboxLimits(this.#o.memoryMB, opts.limits, opts.onWarning ?? ((m) => process.emitWarning(m, 'LambdaEmulatorWarning')));
+    // Lambda freezes every sandbox; with its limits on, so does the emulator unless told not to.
+    this.#freezeOn = opts.freeze ?? this.#limits.applied;
+    if (this.#limits.applied) {
+      this.#onExit = () => this.#limits.closeSync();
+      process.on('exit', this.#onExit);
+    }
     this.telemetry = new TelemetryHub();
     this.#server = http.createServer((req, res) => this.#route(req, res));
     // Long polls must never time out on the platform side.
@@ -143,6 +157,19 @@ export class LambdaEmulator {
   get runtimeApi(): string {
     if (!this.#apiAddress) throw new EmulatorError('EMU_ERR_NOT_STARTED', 'call start() first');
     return this.#apiAddress;
+  }
+
+  /** Whether Lambda's limits apply to this sandbox, and if not, why. */
+  get limits(): LimitsStatus {
+    return this.#limits.status;
+  }
+
+  /** Cumulative CPU ms (user+sys) of each sandbox process so far (benchmarks read it at checkpoints). */
+  cpuMs(): Record<string, number> {
+    return this.#limits.cpuMs(
+      this.#runtime ? { name: 'runtime', pid: this.#runtime.pid } : undefined,
+      this.#extensions.filter((e) => e.proc).map((e) => ({ name: e.name, pid: e.proc?.pid })),
+    );
   }
 
   get frozen(): boolean {
@@ -243,8 +270,12 @@ export class LambdaEmulator {
     });
 
     this.#extensions = [];
+    const files = listExtensionFiles(this.#o.optDir);
+    // A new sandbox: fresh limits and counters; CPU is counted from each leaf's usage before spawn.
+    this.#limits.newSandbox();
+    const cpu0 = this.#limits.cpuMs({ name: 'runtime', pid: undefined }, files.map((f) => ({ name: path.basename(f), pid: undefined })));
     for (const name of this.#o.attachExtensions ?? []) this.#extensions.push(newExtension(name, true));
-    for (const file of listExtensionFiles(this.#o.optDir)) this.#launchExtension(file);
+    for (const file of files) this.#launchExtension(file);
 
     // Extensions register first; the runtime starts when every launched one has (or has died).
     await this.#until(() => this.#extensions.every((e) => e.state !== 'launched' || !this.#extAlive(e)) || this.#initError !== undefined, deadline);
@@ -295,9 +326,11 @@ export class LambdaEmulator {
       ...(errorType ? { errorType } : {}),
       durationMs,
       extensions: this.#extensions.map((e) => this.#timings(e)),
+      cpuMs: cpuDelta(cpu0, this.cpuMs()),
     };
     this.inits.push(result);
     if (status === 'success') {
+      this.#limits.initDone();
       this.#phase = 'ready';
       this.#lastInit = result;
       this.#reportInitDuration = durationMs;
@@ -314,7 +347,7 @@ export class LambdaEmulator {
     const ext = newExtension(name, false);
     ext.spawnedAt = performance.now();
     ext.proc = new SandboxProcess(
-      { name, command: file, args: [], env: this.extensionEnv(), cwd: this.#o.optDir ?? '/' },
+      { name, command: file, args: [], env: this.extensionEnv(), cwd: this.#o.optDir ?? '/', ...this.#join(name, false) },
       (r) => this.#onOutput('extension', name, r),
     );
     void ext.proc.exited.then(() => this.#kick());
@@ -332,10 +365,15 @@ export class LambdaEmulator {
     const command = rt.command ?? rt.nodePath ?? process.execPath;
     const args = rt.command ? rt.args ?? [] : [BOOTSTRAP];
     this.#runtime = new SandboxProcess(
-      { name: 'runtime', command, args, env: this.#runtimeEnv(), cwd: rt.taskRoot, telemetryFd: true },
+      { name: 'runtime', command, args, env: this.#runtimeEnv(), cwd: rt.taskRoot, telemetryFd: true, ...this.#join('runtime', true) },
       (r) => this.#onOutput('function', this.#o.functionName, r),
     );
     void this.#runtime.exited.then(() => this.#kick());
+  }
+
+  #join(name: string, runtime: boolean): { cgroupProcs?: string[] } {
+    const files = this.#limits.joinFiles(name, runtime);
+    return files ? { cgroupProcs: files } : {};
   }
 
   /** Invokes the function. On-demand invocations run one at a time; managed ones concurrently. */
@@ -352,11 +390,23 @@ export class LambdaEmulator {
     }
     this.#thaw();
     const inv = this.#newInvocation(payload, opts);
+    const cpu0 = this.cpuMs();
+    const oom0 = this.#limits.oomKills();
     this.#startInvocation(inv);
     const deadline = inv.startedAt + this.#o.timeoutMs;
     const finished = await this.#until(() => this.#settled(inv), deadline);
     const runtimeCrashed = this.#runtime !== undefined && !this.#runtime.alive && inv.runtimeDoneAt === undefined;
-    if (!finished) {
+    // The kernel killed a sandbox process at the memory limit: Lambda reports Runtime.OutOfMemory.
+    const oom = this.#limits.oomKills() > oom0 || (runtimeCrashed && await this.#oomSettles(oom0));
+    if (oom) {
+      inv.status = 'error';
+      inv.errorType = 'Runtime.OutOfMemory';
+      inv.oom = true;
+      if (inv.response === undefined) {
+        const msg = `RequestId: ${inv.requestId} Error: Runtime exited with error: signal: killed`;
+        this.#respond(inv, { requestId: inv.requestId, payload: Buffer.from(JSON.stringify({ errorType: 'Runtime.OutOfMemory', errorMessage: msg })), error: { errorType: 'Runtime.OutOfMemory', errorMessage: msg } });
+      }
+    } else if (!finished) {
       inv.status = 'timeout';
       inv.errorType = 'Sandbox.Timedout';
       if (inv.response === undefined) {
@@ -379,17 +429,28 @@ export class LambdaEmulator {
     if (inv.runtimeDoneAt === undefined) this.#emitRuntimeDone(inv);
     const endedAt = performance.now();
     const result = this.#report(inv, endedAt, init);
+    result.cpuMs = cpuDelta(cpu0, this.cpuMs());
     this.#active.delete(inv.requestId);
     this.#runtimeQueue = this.#runtimeQueue.filter((i) => i !== inv);
-    if (inv.status === 'timeout' || inv.status === 'failure') {
+    if (inv.status === 'timeout' || inv.status === 'failure' || oom) {
       result.reset = true;
       await this.#teardown(inv.status === 'timeout' ? 'timeout' : 'failure');
       this.#phase = 'new';
-    } else if (this.#o.freeze) {
+    } else if (this.#freezeOn) {
       await this.#freeze();
     }
     this.invocations.push(result);
     return result;
+  }
+
+  /** The OOM counter can trail the SIGKILL it caused by a moment; a crash gets a short look. */
+  async #oomSettles(before: number): Promise<boolean> {
+    if (!this.#limits.applied) return false;
+    for (let i = 0; i < 10; i++) {
+      if (this.#limits.oomKills() > before) return true;
+      await sleep(5);
+    }
+    return false;
   }
 
   async #invokeManaged(payload: unknown, opts: InvokeOptions): Promise<InvokeResult> {
@@ -400,6 +461,7 @@ export class LambdaEmulator {
     }
     const inv = this.#newInvocation(payload, opts);
     inv.extensions = [];
+    const cpu0 = this.cpuMs();
     this.#startInvocation(inv);
     const finished = await this.#until(() => inv.response !== undefined || (this.#runtime !== undefined && !this.#runtime.alive), inv.startedAt + this.#o.timeoutMs);
     if (!finished) {
@@ -411,6 +473,7 @@ export class LambdaEmulator {
       this.#respond(inv, { requestId: inv.requestId, payload: Buffer.alloc(0), error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited' } });
     }
     const result = this.#report(inv, inv.responseAt ?? performance.now(), init);
+    result.cpuMs = cpuDelta(cpu0, this.cpuMs());
     this.#active.delete(inv.requestId);
     this.#runtimeQueue = this.#runtimeQueue.filter((i) => i !== inv);
     this.invocations.push(result);
@@ -420,7 +483,7 @@ export class LambdaEmulator {
   #failedInitResult(init: InitResult, opts: InvokeOptions): InvokeResult {
     const requestId = opts.requestId ?? randomUUID();
     const error = { errorType: init.errorType ?? 'Runtime.Unknown', errorMessage: `init ${init.status}: ${init.errorType ?? ''}`.trim() };
-    const r: InvokeResult = { requestId, payload: Buffer.from(JSON.stringify(error)), error, status: 'failure', durationMs: 0, runtimeMs: undefined, postRuntimeMs: undefined, init, reset: true };
+    const r: InvokeResult = { requestId, payload: Buffer.from(JSON.stringify(error)), error, status: 'failure', durationMs: 0, runtimeMs: undefined, postRuntimeMs: undefined, init, reset: true, cpuMs: {} };
     opts.onResponse?.(r);
     this.invocations.push(r);
     return r;
@@ -443,6 +506,7 @@ export class LambdaEmulator {
       extensions: [],
       status: undefined,
       errorType: undefined,
+      oom: false,
     };
   }
 
@@ -541,7 +605,8 @@ export class LambdaEmulator {
           durationMs: round3(durationMs),
           billedDurationMs: Math.ceil(durationMs),
           memorySizeMB: this.#o.memoryMB,
-          maxMemoryUsedMB: Math.ceil(procs.reduce((s, p) => s + p.peakRssMB(), 0)),
+          // Lambda reports the limit itself when the sandbox ran out of memory.
+          maxMemoryUsedMB: inv.oom ? this.#o.memoryMB : this.#limits.peakMB() ?? Math.ceil(procs.reduce((s, p) => s + p.peakRssMB(), 0)),
           ...(initDurationMs !== undefined ? { initDurationMs: round3(initDurationMs) } : {}),
         },
         tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
@@ -556,6 +621,7 @@ export class LambdaEmulator {
       postRuntimeMs: inv.responseAt !== undefined && status !== 'timeout' ? Math.max(0, endedAt - inv.responseAt) : undefined,
       ...(init ? { init } : {}),
       reset: false,
+      cpuMs: {},
     };
   }
 
@@ -573,6 +639,8 @@ export class LambdaEmulator {
     if (this.#phase === 'closed') return;
     await this.shutdown('spindown');
     this.#phase = 'closed';
+    await this.#limits.close();
+    if (this.#onExit) process.off('exit', this.#onExit);
     for (const res of this.#runtimePending) res.destroy();
     this.#runtimePending = [];
     if (this.#server.listening) {
@@ -586,6 +654,7 @@ export class LambdaEmulator {
   async #teardown(reason: ShutdownReason): Promise<ShutdownResult> {
     const t0 = performance.now();
     this.#thaw();
+    const cpu0 = this.cpuMs();
     const registered = this.#extensions.filter((e) => e.id !== undefined);
     const externals = registered.filter((e) => e.external);
     const budgetMs = this.managed || externals.length > 0 ? 2000 : registered.length > 0 ? 500 : 0;
@@ -642,6 +711,7 @@ export class LambdaEmulator {
       }
       if (e.pending && !e.pending.writableEnded) e.pending.destroy();
     }
+    const cpuMs = cpuDelta(cpu0, this.cpuMs());
     for (const inv of this.#active.values()) inv.status ??= 'failure';
     this.#active.clear();
     this.#runtimeQueue = [];
@@ -650,7 +720,7 @@ export class LambdaEmulator {
     this.#extensions = [];
     this.#lastInit = undefined;
     this.telemetry.resetSandbox();
-    const result: ShutdownResult = { reason, durationMs: performance.now() - t0, budgetMs, extensions: results, runtimeKilled };
+    const result: ShutdownResult = { reason, durationMs: performance.now() - t0, budgetMs, extensions: results, runtimeKilled, cpuMs };
     this.shutdowns.push(result);
     return result;
   }
@@ -658,6 +728,8 @@ export class LambdaEmulator {
   async #freeze(): Promise<void> {
     this.#frozen = true;
     this.telemetry.pause();
+    // The freezer cgroup where there is one, as Lambda; SIGSTOP to each process group otherwise.
+    if (this.#limits.canFreeze && await this.#limits.freeze()) return;
     const procs = [this.#runtime, ...this.#extensions.map((e) => e.proc)].filter((p): p is SandboxProcess => p !== undefined);
     for (const p of procs) p.freeze();
     await Promise.all(procs.map((p) => p.waitStopped(1000)));
@@ -666,6 +738,7 @@ export class LambdaEmulator {
   #thaw(): void {
     if (!this.#frozen) return;
     this.#frozen = false;
+    this.#limits.thaw();
     this.#runtime?.thaw();
     for (const e of this.#extensions) e.proc?.thaw();
     this.telemetry.resume();

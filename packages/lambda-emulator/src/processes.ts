@@ -22,7 +22,15 @@ export interface SpawnSpec {
   cwd: string;
   /** Open a pipe on fd 3 for framed log records (the runtime). */
   telemetryFd?: boolean;
+  /**
+   * cgroup.procs files the process joins before it runs (the sandbox's limits): a shell writes its own
+   * pid into each, then execs the command, so every thread and child starts inside the groups.
+   */
+  cgroupProcs?: readonly string[];
 }
+
+// Joins the cgroups named in its arguments, then execs the rest: `sh -c JOIN sh N file... cmd args...`.
+const JOIN = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; exec "$@"';
 
 export interface LogRecord {
   stream: 'stdout' | 'stderr' | 'telemetry';
@@ -67,7 +75,11 @@ export class SandboxProcess {
     installExitHook();
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
     if (spec.telemetryFd) stdio.push('pipe');
-    this.child = spawn(spec.command, spec.args, { env: spec.env, cwd: spec.cwd, stdio, detached: true });
+    const join = spec.cgroupProcs ?? [];
+    const [command, args] = join.length === 0
+      ? [spec.command, spec.args]
+      : ['/bin/sh', ['-c', JOIN, 'sh', String(join.length), ...join, spec.command, ...spec.args]];
+    this.child = spawn(command, args, { env: spec.env, cwd: spec.cwd, stdio, detached: true });
     live.add(this);
     this.exited = new Promise((resolve) => {
       let settled = false;

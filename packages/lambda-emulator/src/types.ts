@@ -46,7 +46,41 @@ export interface EmulatorOptions {
   maxConcurrency?: number;
   /** Receives every log line of the sandbox, as CloudWatch would show it. */
   onLog?: (entry: SandboxLog) => void;
+  /**
+   * Lambda's resource limits from `memoryMB` (Linux cgroups v1 or v2): CPU quota, memory limit (OOM),
+   * and the freezer between invocations (`freeze` defaults to on with limits). Where cgroups cannot be
+   * made, one warning says why and the sandbox runs unlimited. Off by default.
+   */
+  limits?: boolean | LimitsOptions;
+  /** Where the emulator's own warnings go (limits not applied); process.emitWarning by default. */
+  onWarning?: (message: string) => void;
 }
+
+export interface LimitsOptions {
+  /** CFS period in µs; the quota is period × memoryMB / 1769. Default 100,000. */
+  cpuPeriodUs?: number;
+  /** INIT runs unthrottled, as Lambda boosts it. Default true. */
+  initBoost?: boolean;
+  /** Apply the CPU quota. Default true. */
+  cpu?: boolean;
+  /** Apply the memory limit. Default true. */
+  memory?: boolean;
+}
+
+export interface LimitsStatus {
+  requested: boolean;
+  applied: boolean;
+  /** Why they were not applied. */
+  reason?: string;
+  cgroupVersion?: 1 | 2;
+  cpuPeriodUs?: number;
+  /** The CPU share after INIT, in cores. */
+  cpuQuotaCores?: number;
+  memoryMB?: number;
+}
+
+/** CPU ms (user + sys) per sandbox process over one phase: `runtime` and each extension by name. */
+export type CpuByProcess = Record<string, number>;
 
 export interface SandboxLog {
   source: 'function' | 'extension';
@@ -73,6 +107,8 @@ export interface InitResult {
   errorType?: string;
   durationMs: number;
   extensions: ExtensionTimings[];
+  /** CPU each process used from its start to the end of init. */
+  cpuMs: CpuByProcess;
 }
 
 export interface InvokeOptions {
@@ -105,6 +141,8 @@ export interface InvokeResult extends InvokeResponse {
   init?: InitResult;
   /** True when the sandbox was reset (timeout, crash) after this invocation. */
   reset: boolean;
+  /** CPU each process used from the invoke to the end of the invocation (extensions back in /next). */
+  cpuMs: CpuByProcess;
 }
 
 export interface ExtensionShutdown {
@@ -121,4 +159,6 @@ export interface ShutdownResult {
   budgetMs: number;
   extensions: ExtensionShutdown[];
   runtimeKilled: boolean;
+  /** CPU each process used during the shutdown phase. */
+  cpuMs: CpuByProcess;
 }
