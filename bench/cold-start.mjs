@@ -10,16 +10,14 @@
 // Results: bench/results/cold-start.{json,md,svg} (`node bench/report.mjs <json>` re-renders them).
 // usage: node bench/cold-start.mjs [--runs 25] [--invocations 20] [--compare DIR] [--out DIR] [--no-sweep]
 import { execFileSync, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
 import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
-import { arg } from './args.mjs';
+import { arg, freePort } from './args.mjs';
 import { report } from './report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,21 +31,6 @@ const STRATEGIES = ['default', 'end,1000', 'periodically,1000', 'continuously,10
 const SAMPLE = path.join(root, 'test', 'fixtures', 'sample-function');
 
 const progress = (s) => process.stderr.write(`\r\x1b[2K${s}`);
-
-async function freePort(kind) {
-  if (kind === 'udp') {
-    const s = dgram.createSocket('udp4');
-    await new Promise((r) => s.bind(0, '127.0.0.1', r));
-    const p = s.address().port;
-    await new Promise((r) => s.close(r));
-    return p;
-  }
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const p = s.address().port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Free ports for one extension, and the sample function's tracer pointed at its trace port. */
 async function ports() {
