@@ -11,6 +11,7 @@
 // medians. Then one sandbox of 100 invocations at 128 MB counts OOM kills.
 // Results: bench/results/footprint.{json,md}.
 // usage: node bench/footprint.mjs [--runs 3] [--invocations 20] [--oom-invocations 100] [--out DIR]
+//        [--sizes 128,512,1769,0] [--configs floor,floor-worker,dd] [--dd OPT_DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,8 +28,11 @@ const RUNS = Number(arg('runs', '3'));
 const INVOCATIONS = Number(arg('invocations', '20'));
 const OOM_INVOCATIONS = Number(arg('oom-invocations', '100'));
 const OUT = path.resolve(arg('out', path.join(root, 'bench', 'results')));
-const SIZES = [128, 512, 1769, 0]; // 0: no limits
-const CONFIGS = ['floor', 'floor-worker', 'dd'];
+// 0: no limits. --sizes and --configs narrow a run (e.g. while trying a lever); --dd DIR measures
+// another layer folder (an `opt` directory) as dd.
+const SIZES = arg('sizes', '128,512,1769,0').split(',').map(Number);
+const CONFIGS = arg('configs', 'floor,floor-worker,dd').split(',');
+const DD_OPT = arg('dd', undefined);
 const SAMPLE = path.join(root, 'test', 'fixtures', 'sample-function');
 const progress = (s) => process.stderr.write(`\r\x1b[2K${s}`);
 
@@ -47,10 +51,10 @@ function nodeE0(node) {
 function layers(work) {
   const zip = path.join(root, 'layer', 'dist', 'datadog-extension-x86_64.zip');
   if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`pnpm layer\` first`);
-  const dd = path.join(work, 'dd', 'opt');
-  execFileSync(process.execPath, [path.join(root, 'layer', 'src', 'unzip.mjs'), zip, dd], { stdio: 'ignore' });
-  const node = path.join(dd, 'datadog-lambda', 'bin', 'node');
-  const out = { dd, node };
+  const shipped = path.join(work, 'dd', 'opt');
+  execFileSync(process.execPath, [path.join(root, 'layer', 'src', 'unzip.mjs'), zip, shipped], { stdio: 'ignore' });
+  const node = path.join(shipped, 'datadog-lambda', 'bin', 'node');
+  const out = { dd: DD_OPT ? path.resolve(DD_OPT) : shipped, node };
   for (const name of ['floor', 'floor-worker']) {
     const opt = path.join(work, name, 'opt');
     mkdirSync(path.join(opt, 'extensions'), { recursive: true });
@@ -180,7 +184,7 @@ try {
     }
   }
   progress(`OOM check: dd @ 128 MB, ${OOM_INVOCATIONS} invocations`);
-  const oomRun = await sandbox(opts, 'dd', 128, OOM_INVOCATIONS);
+  const oomRun = OOM_INVOCATIONS > 0 ? await sandbox(opts, 'dd', 128, OOM_INVOCATIONS) : { invocations: [] };
   progress('');
   const result = {
     meta: { date: new Date().toISOString().slice(0, 10), runs: RUNS, invocations: INVOCATIONS, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', limits: 'reason' in detected ? `off: ${detected.reason}` : `cgroup v${detected.hierarchies[0].version}`, extensionNode: execFileSync(opts.node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim() },

@@ -1,15 +1,15 @@
 // One client for every payload the extension ships (series, sketches, traces, stats, logs, events).
 // Each send compresses once, then makes up to `attempts` tries inside the caller's deadline and
 // says whether what failed is worth keeping for the next flush (5xx, 408, 429, network) or not (4xx).
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import { Agent, ProxyAgent, request } from 'undici';
-import type { Dispatcher } from 'undici';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
 import { compress } from './compress.js';
 import type { Encoding } from './compress.js';
 import { IntakeClientError } from './errors.js';
+import { buildTransport } from './transport.js';
+import type { Transport } from './transport.js';
+
+export { bypassesProxy } from './transport.js';
 
 export type ClientConfig = Pick<
   Config,
@@ -19,8 +19,8 @@ export type ClientConfig = Pick<
 export interface IntakeClientOptions {
   config: Readonly<ClientConfig>;
   logger: Logger;
-  /** Tests pass an undici MockAgent; otherwise one is built from the proxy and TLS settings. */
-  dispatcher?: Dispatcher;
+  /** Replaces the node:http/https transport (tests of callers that must not touch the network). */
+  transport?: Transport;
   userAgent?: string;
 }
 
@@ -51,22 +51,8 @@ export interface IntakeClient {
   close(): Promise<void>;
 }
 
-const MAX_ERROR_BODY = 512;
-
 function retryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
-}
-
-/** NO_PROXY semantics: `*`, exact host, or a domain suffix (`.example.com` and `example.com` both match sub.example.com). */
-export function bypassesProxy(host: string, noProxy: readonly string[]): boolean {
-  const h = host.toLowerCase();
-  return noProxy.some((raw) => {
-    const entry = raw.trim().toLowerCase().replace(/:\d+$/, '');
-    if (entry === '') return false;
-    if (entry === '*') return true;
-    const bare = entry.startsWith('.') ? entry.slice(1) : entry;
-    return h === bare || h.endsWith(`.${bare}`);
-  });
 }
 
 // Not unref'd: a flush awaits it, and it is at most 200 ms.
@@ -77,50 +63,7 @@ function sleep(ms: number): Promise<void> {
 export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
   const { config, logger } = opts;
   const userAgent = opts.userAgent ?? 'dd-lambda-extension';
-  let direct: Dispatcher | undefined = opts.dispatcher;
-  let proxied: Dispatcher | undefined;
-
-  // Built on first use: reading a CA file or opening a pool has no place on the cold-start path.
-  function connectOptions(): { ca?: string[]; rejectUnauthorized: boolean } {
-    const out: { ca?: string[]; rejectUnauthorized: boolean } = { rejectUnauthorized: !config.skipSslValidation };
-    if (config.tlsCertFile !== undefined) {
-      try {
-        out.ca = [...rootCertificates, readFileSync(config.tlsCertFile, 'utf8')];
-      } catch (err) {
-        throw new IntakeClientError('IC_ERR_TLS_CERT_FILE', `cannot read DD_TLS_CERT_FILE ${config.tlsCertFile}: ${(err as Error).message}`, { cause: err });
-      }
-    }
-    return out;
-  }
-
-  function dispatcherFor(url: URL): Dispatcher {
-    if (opts.dispatcher) return opts.dispatcher;
-    if (config.proxyHttps !== undefined && !bypassesProxy(url.hostname, config.proxyNoProxy)) {
-      proxied ??= new ProxyAgent({ uri: config.proxyHttps, requestTls: connectOptions() });
-      return proxied;
-    }
-    // Lambda freezes the sandbox between invocations, so pooled sockets may be dead on thaw; keep
-    // them briefly and let the retry loop absorb a reset.
-    direct ??= new Agent({ connect: connectOptions(), keepAliveTimeout: 5_000, keepAliveMaxTimeout: 30_000, connections: 8 });
-    return direct;
-  }
-
-  async function attempt(url: URL, headers: Record<string, string>, data: Buffer, timeoutMs: number): Promise<{ status: number; text: string }> {
-    const res = await request(url, {
-      method: 'POST',
-      headers,
-      body: data,
-      dispatcher: dispatcherFor(url),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    let text = '';
-    for await (const chunk of res.body) {
-      if (text.length < MAX_ERROR_BODY) text += (chunk as Buffer).toString('utf8', 0, MAX_ERROR_BODY);
-    }
-    return { status: res.statusCode, text: text.slice(0, MAX_ERROR_BODY) };
-  }
+  const transport = opts.transport ?? buildTransport(config);
 
   return {
     async send(req) {
@@ -144,7 +87,7 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
         const left = req.deadline - Date.now();
         if (left <= 0) break;
         try {
-          const { status, text } = await attempt(url, headers, packed.data, Math.min(left, config.flushTimeoutMs));
+          const { status, text } = await transport.post(url, headers, packed.data, AbortSignal.timeout(Math.min(left, config.flushTimeoutMs)));
           if (accept(status)) return { ok: true, status, attempts: n, wireBytes: packed.data.length };
           const retryable = retryableStatus(status);
           const code = retryable ? 'IC_ERR_UNAVAILABLE' : 'IC_ERR_REJECTED';
@@ -163,11 +106,9 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
       }
       return last ?? { ok: false, retryable: true, status: undefined, attempts: 0, error: new IntakeClientError('IC_ERR_DEADLINE', `${url.pathname}: flush deadline passed before the payload could be sent`) };
     },
-    async close() {
-      const closing: Promise<void>[] = [];
-      if (!opts.dispatcher && direct) closing.push(direct.close());
-      if (proxied) closing.push(proxied.close());
-      await Promise.allSettled(closing);
+    close() {
+      transport.close();
+      return Promise.resolve();
     },
   };
 }

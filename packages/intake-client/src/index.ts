@@ -1,6 +1,8 @@
 export { buildIntakeClient, bypassesProxy } from './client.js';
 export type { IntakeClient, IntakeClientOptions, IntakeRequest, IntakeOutcome, ClientConfig } from './client.js';
-export { compress, hasZstd } from './compress.js';
+export { compress, hasZstd, MIN_COMPRESS_BYTES } from './compress.js';
+export { buildTransport } from './transport.js';
+export type { Transport, Post, PostResult, TransportConfig } from './transport.js';
 export type { Encoding, Compressed } from './compress.js';
 export { IntakeClientError } from './errors.js';
 export type { IntakeClientErrorCode } from './errors.js';

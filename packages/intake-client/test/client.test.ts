@@ -1,11 +1,22 @@
+// The client against real local servers: plain HTTP, HTTPS with a test CA (DD_TLS_CERT_FILE), and a
+// CONNECT proxy in front of the HTTPS one (DD_PROXY_HTTPS), each answering as the test scripts it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { MockAgent } from 'undici';
 import { createLogger } from '@dd-lambda/logger';
 import { buildIntakeClient, bypassesProxy, compress, hasZstd } from '../src/index.js';
+import { SYNC_COMPRESS_BYTES } from '../src/compress.js';
+
+const MIN_LARGE = SYNC_COMPRESS_BYTES + 1;
 import type { ClientConfig, IntakeRequest } from '../src/index.js';
 
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
 const config: ClientConfig = {
   apiKey: 'k'.repeat(32),
   proxyHttps: undefined,
@@ -15,19 +26,43 @@ const config: ClientConfig = {
   flushTimeoutMs: 2_000,
 };
 const logger = createLogger({ level: 'silent', bindings: { component: 'test' } });
-const ORIGIN = 'https://api.example.test';
 
-function setup(cfg: Partial<ClientConfig> = {}): { agent: MockAgent; client: ReturnType<typeof buildIntakeClient> } {
-  const agent = new MockAgent();
-  agent.disableNetConnect();
-  const client = buildIntakeClient({ config: { ...config, ...cfg }, logger, dispatcher: agent });
-  return { agent, client };
+interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }
+/** What the server answers, one entry per request (the last one repeats); 'reset' destroys the socket, 'hang' never answers. */
+type Script = ({ status: number; body?: string } | 'reset' | 'hang')[];
+
+async function intake(script: Script, tlsServer = false): Promise<{ origin: string; seen: Seen[]; close: () => Promise<void>; port: number }> {
+  const seen: Seen[] = [];
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+      const step = script[Math.min(seen.length, script.length) - 1] ?? { status: 202 };
+      if (step === 'reset') req.socket.destroy();
+      else if (step !== 'hang') res.writeHead(step.status).end(step.body ?? '');
+    });
+  };
+  const server = tlsServer
+    ? https.createServer({ key: readFileSync(path.join(fixtures, 'key.pem')), cert: readFileSync(path.join(fixtures, 'cert.pem')) }, handler)
+    : http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    origin: `${tlsServer ? 'https' : 'http'}://localhost:${port}`,
+    seen,
+    port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
-function req(over: Partial<IntakeRequest> = {}): IntakeRequest {
+function req(origin: string, over: Partial<IntakeRequest> = {}): IntakeRequest {
   return {
-    url: `${ORIGIN}/api/v2/series`,
-    body: Buffer.from('{"series":[]}'),
+    url: `${origin}/api/v2/series`,
+    body: Buffer.from(JSON.stringify({ series: Array.from({ length: 20 }, (_, i) => ({ metric: `m${i}`, points: [[1, i]] })) })),
     contentType: 'application/json',
     encoding: 'gzip',
     level: 3,
@@ -37,36 +72,39 @@ function req(over: Partial<IntakeRequest> = {}): IntakeRequest {
 }
 
 test('sends compressed with the API key and content headers', async () => {
-  const { agent, client } = setup();
-  let seen: { headers: Record<string, string>; body: Buffer } | undefined;
-  agent.get(ORIGIN).intercept({ path: '/api/v2/series', method: 'POST' }).reply((opts) => {
-    seen = { headers: opts.headers as Record<string, string>, body: Buffer.from(opts.body as Uint8Array) };
-    return { statusCode: 202, data: '{}' };
-  });
-  const out = await client.send(req({ headers: { 'dd-protocol': 'agent-json' } }));
+  const srv = await intake([{ status: 202, body: '{}' }]);
+  const client = buildIntakeClient({ config, logger });
+  const r = req(srv.origin, { headers: { 'dd-protocol': 'agent-json' } });
+  const out = await client.send(r);
+  await client.close();
+  await srv.close();
   assert.equal(out.ok, true);
+  const seen = srv.seen[0];
   assert.ok(seen);
+  assert.equal(seen.method, 'POST');
+  assert.equal(seen.url, '/api/v2/series');
   assert.equal(seen.headers['dd-api-key'], config.apiKey);
   assert.equal(seen.headers['content-type'], 'application/json');
   assert.equal(seen.headers['content-encoding'], 'gzip');
   assert.equal(seen.headers['dd-protocol'], 'agent-json');
-  assert.equal(gunzipSync(seen.body).toString(), '{"series":[]}');
+  assert.equal(gunzipSync(seen.body).toString(), r.body.toString());
 });
 
 test('retries 5xx and network errors, then succeeds', async () => {
-  const { agent, client } = setup();
-  const pool = agent.get(ORIGIN);
-  pool.intercept({ path: '/api/v2/series', method: 'POST' }).reply(503, 'busy');
-  pool.intercept({ path: '/api/v2/series', method: 'POST' }).replyWithError(new Error('socket hang up'));
-  pool.intercept({ path: '/api/v2/series', method: 'POST' }).reply(202, '{}');
-  const out = await client.send(req());
+  const srv = await intake([{ status: 503, body: 'busy' }, 'reset', { status: 202, body: '{}' }]);
+  const client = buildIntakeClient({ config, logger });
+  const out = await client.send(req(srv.origin));
+  await client.close();
+  await srv.close();
   assert.deepEqual({ ok: out.ok, attempts: out.attempts }, { ok: true, attempts: 3 });
 });
 
 test('a 4xx is final and not retryable', async () => {
-  const { agent, client } = setup();
-  agent.get(ORIGIN).intercept({ path: '/api/v2/series', method: 'POST' }).reply(400, 'bad payload');
-  const out = await client.send(req());
+  const srv = await intake([{ status: 400, body: 'bad payload' }]);
+  const client = buildIntakeClient({ config, logger });
+  const out = await client.send(req(srv.origin));
+  await client.close();
+  await srv.close();
   assert.equal(out.ok, false);
   if (out.ok) return;
   assert.equal(out.retryable, false);
@@ -76,10 +114,11 @@ test('a 4xx is final and not retryable', async () => {
 });
 
 test('429 and 408 are retryable; after the attempts the outcome says keep it', async () => {
-  const { agent, client } = setup();
-  const pool = agent.get(ORIGIN);
-  pool.intercept({ path: '/api/v2/series', method: 'POST' }).reply(429, '').times(3);
-  const out = await client.send(req());
+  const srv = await intake([{ status: 429 }, { status: 408 }, { status: 429 }]);
+  const client = buildIntakeClient({ config, logger });
+  const out = await client.send(req(srv.origin));
+  await client.close();
+  await srv.close();
   assert.equal(out.ok, false);
   if (out.ok) return;
   assert.equal(out.retryable, true);
@@ -88,15 +127,17 @@ test('429 and 408 are retryable; after the attempts the outcome says keep it', a
 });
 
 test('a custom accept function narrows success (stats: only 202)', async () => {
-  const { agent, client } = setup();
-  agent.get(ORIGIN).intercept({ path: '/api/v0.2/stats', method: 'POST' }).reply(200, '').times(3);
-  const out = await client.send(req({ url: `${ORIGIN}/api/v0.2/stats`, accept: (s) => s === 202, attempts: 1 }));
+  const srv = await intake([{ status: 200 }]);
+  const client = buildIntakeClient({ config, logger });
+  const out = await client.send(req(srv.origin, { url: `${srv.origin}/api/v0.2/stats`, accept: (s) => s === 202, attempts: 1 }));
+  await client.close();
+  await srv.close();
   assert.equal(out.ok, false);
 });
 
 test('no API key: nothing is sent, the error says why', async () => {
-  const { client } = setup({ apiKey: undefined });
-  const out = await client.send(req());
+  const client = buildIntakeClient({ config: { ...config, apiKey: undefined }, logger });
+  const out = await client.send(req('http://127.0.0.1:9'));
   assert.equal(out.ok, false);
   if (out.ok) return;
   assert.equal(out.error.code, 'IC_ERR_NO_API_KEY');
@@ -104,20 +145,76 @@ test('no API key: nothing is sent, the error says why', async () => {
 });
 
 test('a past deadline stops before any attempt', async () => {
-  const { client } = setup();
-  const out = await client.send(req({ deadline: Date.now() - 1 }));
+  const client = buildIntakeClient({ config, logger });
+  const out = await client.send(req('http://127.0.0.1:9', { deadline: Date.now() - 1 }));
   assert.equal(out.ok, false);
   if (out.ok) return;
   assert.equal(out.error.code, 'IC_ERR_DEADLINE');
 });
 
 test('a hanging intake is cut at the deadline', async () => {
-  const { agent, client } = setup();
-  agent.get(ORIGIN).intercept({ path: '/api/v2/series', method: 'POST' }).reply(202, '{}').delay(5_000);
+  const srv = await intake(['hang']);
+  const client = buildIntakeClient({ config, logger });
   const t0 = Date.now();
-  const out = await client.send(req({ deadline: Date.now() + 300, attempts: 1 }));
+  const out = await client.send(req(srv.origin, { deadline: Date.now() + 300, attempts: 1 }));
+  await client.close();
+  await srv.close();
   assert.equal(out.ok, false);
   assert.ok(Date.now() - t0 < 2_000, 'send returned soon after the deadline');
+});
+
+test('HTTPS: an unknown CA is refused; DD_TLS_CERT_FILE trusts it; DD_SKIP_SSL_VALIDATION skips the check', async () => {
+  const srv = await intake([{ status: 202 }], true);
+  const strict = buildIntakeClient({ config, logger });
+  const refused = await strict.send(req(srv.origin, { attempts: 1 }));
+  const trusting = buildIntakeClient({ config: { ...config, tlsCertFile: path.join(fixtures, 'cert.pem') }, logger });
+  const trusted = await trusting.send(req(srv.origin));
+  const skipping = buildIntakeClient({ config: { ...config, skipSslValidation: true }, logger });
+  const skipped = await skipping.send(req(srv.origin));
+  const missing = buildIntakeClient({ config: { ...config, tlsCertFile: '/nonexistent/ca.pem' }, logger });
+  const noFile = await missing.send(req(srv.origin));
+  for (const c of [strict, trusting, skipping, missing]) await c.close();
+  await srv.close();
+  assert.equal(refused.ok, false);
+  if (!refused.ok) assert.match(refused.error.message, /self.signed|certificate/i);
+  assert.equal(trusted.ok, true);
+  assert.equal(skipped.ok, true);
+  assert.equal(noFile.ok, false);
+  if (!noFile.ok) assert.equal(noFile.error.code, 'IC_ERR_TLS_CERT_FILE');
+});
+
+test('DD_PROXY_HTTPS: HTTPS through a CONNECT tunnel (reused across sends, with proxy credentials); NO_PROXY goes direct', async () => {
+  const srv = await intake([{ status: 202 }], true);
+  const connects: { target: string; auth: string | undefined }[] = [];
+  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+  proxy.on('connect', (r: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    connects.push({ target: r.url ?? '', auth: r.headers['proxy-authorization'] });
+    const [host, port] = (r.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : host ?? '', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxyUrl = `http://user:p%40ss@127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+  const tlsCertFile = path.join(fixtures, 'cert.pem');
+  const viaProxy = buildIntakeClient({ config: { ...config, tlsCertFile, proxyHttps: proxyUrl }, logger });
+  const a = await viaProxy.send(req(srv.origin));
+  const b = await viaProxy.send(req(srv.origin));
+  const bypass = buildIntakeClient({ config: { ...config, tlsCertFile, proxyHttps: proxyUrl, proxyNoProxy: ['localhost'] }, logger });
+  const c = await bypass.send(req(srv.origin));
+  await viaProxy.close();
+  await bypass.close();
+  proxy.closeAllConnections();
+  await new Promise((r) => proxy.close(r));
+  await srv.close();
+  assert.deepEqual([a.ok, b.ok, c.ok], [true, true, true]);
+  assert.equal(srv.seen.length, 3);
+  assert.deepEqual(connects, [{ target: `localhost:${srv.port}`, auth: `Basic ${Buffer.from('user:p@ss').toString('base64')}` }]);
 });
 
 test('NO_PROXY matching', () => {
@@ -128,7 +225,7 @@ test('NO_PROXY matching', () => {
   assert.equal(bypassesProxy('notdatadoghq.com', ['datadoghq.com']), false);
 });
 
-test('compression falls back to gzip where zstd is missing; level 0 sends identity', async () => {
+test('compression falls back to gzip where zstd is missing; level 0 and tiny bodies send identity; large ones use the pool', async () => {
   const body = Buffer.from('x'.repeat(1000));
   const z = await compress(body, 'zstd', 3);
   assert.equal(z.encoding, hasZstd ? 'zstd' : 'gzip');
@@ -136,4 +233,14 @@ test('compression falls back to gzip where zstd is missing; level 0 sends identi
   const id = await compress(body, 'gzip', 0);
   assert.equal(id.encoding, 'identity');
   assert.equal(id.data, body);
+  const tiny = await compress(Buffer.from('{"series":[]}'), 'zstd', 3);
+  assert.equal(tiny.encoding, 'identity');
+  const large = Buffer.alloc(MIN_LARGE, 'y');
+  const g = await compress(large, 'gzip', 6);
+  assert.equal(gunzipSync(g.data).length, large.length);
+  if (hasZstd) {
+    const { zstdDecompressSync } = (await import('node:zlib')) as unknown as { zstdDecompressSync: (b: Buffer) => Buffer };
+    assert.equal(zstdDecompressSync((await compress(large, 'zstd', 3)).data).length, large.length);
+    assert.equal(zstdDecompressSync(z.data).toString(), body.toString());
+  }
 });
