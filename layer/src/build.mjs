@@ -6,7 +6,7 @@
 //   datadog-lambda/worker.cjs          worker thread entry
 //   datadog-lambda/units.json          the pipeline units this layer runs, and what they own
 //   datadog-lambda/node_modules/yaml   loaded only when the function ships a datadog.yaml
-//   datadog-lambda/node_modules/{@dd-lambda/intake-client,@dd-lambda/logger,fastify}  shared by the worker entry and the units
+//   datadog-lambda/node_modules/{@dd-lambda/intake-client,@dd-lambda/logger}  shared by the worker entry and the units
 // Bundles are not minified: that loads ~10% slower (perf-floor §1d).
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +45,8 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // msgpackr-extract is msgpackr's optional native addon: not shipped, msgpackr runs its JS decoder.
+  // msgpackr-extract is msgpackr's optional native addon: shipped per architecture by package.mjs
+  // (node_modules/msgpackr-extract), so it stays a runtime require.
   external: ['yaml', 'msgpackr-extract'],
   inject: [path.join(here, 'import-meta-url.mjs')],
   define: { 'import.meta.url': 'importMetaUrl' },
@@ -54,11 +55,11 @@ const common = {
 const supervisorEntry = require.resolve('@dd-lambda/supervisor').replace(/index\.js$/, 'bin/main.js');
 const workerEntry = require.resolve('@dd-lambda/worker-host/worker');
 await build({ ...common, entryPoints: { supervisor: supervisorEntry }, outdir: code, outExtension: { '.js': '.cjs' } });
-// Units sharing a worker thread share one copy of these (undici alone is ~1 MB of source): each is
-// bundled once under datadog-lambda/node_modules and left external in the worker entry and the units,
-// so a thread's require cache loads it once. The supervisor keeps its own copy: another thread, and
+// Units sharing a worker thread share one copy of these: each is bundled once under
+// datadog-lambda/node_modules and left external in the worker entry and the units, so a thread's
+// require cache loads it once. The supervisor keeps its own copy: another thread, and
 // one file to read on the cold-start path.
-const SHARED = ['@dd-lambda/intake-client', '@dd-lambda/logger', 'fastify'];
+const SHARED = ['@dd-lambda/intake-client', '@dd-lambda/logger'];
 for (const name of SHARED) {
   const dir = path.join(code, 'node_modules', ...name.split('/'));
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,5 @@
 // buildLifecycle: the invocation processor and its listener, wired to the rest of the extension.
-import type { FastifyInstance } from 'fastify';
+import type { RawBodyApp } from '@dd-lambda/worker-host/http';
 import { partitionOf } from '@dd-lambda/config';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
@@ -25,12 +25,13 @@ export interface LifecycleOptions {
 }
 
 export interface Lifecycle {
-  app: FastifyInstance;
+  app: RawBodyApp;
   processor: InvocationProcessor;
   counters: ListenerCounters;
   invocation(event: InvocationEvent): void;
   message(msg: UnitMessage): void;
-  drain(): Promise<void>;
+  /** SHUTDOWN: let in-flight listener requests (an end-invocation) finish, then close every invocation. */
+  drain(deadline: number): Promise<void>;
 }
 
 export function buildLifecycle(o: LifecycleOptions): Lifecycle {
@@ -79,7 +80,8 @@ export function buildLifecycle(o: LifecycleOptions): Lifecycle {
       if (msg.t === 'OOM') processor.oom(msg.requestId, msg.timestamp * 1000);
       else if (msg.t === 'TRACER_SPAN') processor.tracerSpan(msg);
     },
-    async drain() {
+    async drain(deadline) {
+      await app.drain(deadline);
       processor.finishAll();
     },
   };

@@ -1,9 +1,10 @@
-// The lifecycle listener on 127.0.0.1:8124 (bottlecap §3.2): universal instrumentation for tracers
-// of other runtimes (start/end-invocation), the flush request of datadog-lambda libraries, and the
-// hello probe datadog-lambda-go needs answered. Connections are handed over by the supervisor.
-import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+// The lifecycle listener on 127.0.0.1:8124 (bottlecap's lifecycle listener in
+// DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/listener.rs): universal instrumentation for
+// tracers of other runtimes (start/end-invocation), the flush request of datadog-lambda libraries, and
+// the hello probe datadog-lambda-go needs answered. Connections are handed over by the supervisor.
 import type { Logger } from '@dd-lambda/logger';
+import { RawBodyApp } from '@dd-lambda/worker-host/http';
+import type { RawReply, RawRequest } from '@dd-lambda/worker-host/http';
 import type { InvocationProcessor } from './processor.js';
 
 /** Bodies over this are read as `{}`, as bottlecap does: the invocation still gets its span. */
@@ -24,49 +25,36 @@ export interface ListenerCounters {
   notFound: number;
 }
 
-export function buildLifecycleListener(o: ListenerOptions): { app: FastifyInstance; counters: ListenerCounters } {
+export function buildLifecycleListener(o: ListenerOptions): { app: RawBodyApp; counters: ListenerCounters } {
   const counters: ListenerCounters = { starts: 0, ends: 0, flushes: 0, hellos: 0, oversize: 0, notFound: 0 };
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY, return503OnClosing: false, forceCloseConnections: false });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  const ok = (reply: FastifyReply, headers: Record<string, string> = {}): FastifyReply =>
-    reply.code(200).headers(headers).type('application/json').send('{}');
+  const app = new RawBodyApp({ onNotFound: () => counters.notFound++ });
+  const ok = (headers: Record<string, string> = {}, after?: () => void): RawReply => ({ status: 200, type: 'application/json', headers, body: '{}', ...(after ? { after } : {}) });
+  const oversize = (req: RawRequest): void => {
+    if (!req.oversize) return;
+    counters.oversize++;
+    o.logger.warn({ code: 'LC_ERR_BODY_TOO_LARGE', url: req.path, limit: MAX_BODY }, 'invocation body over 6 MiB; read as {}');
+  };
+  const invocation = { bodyLimit: MAX_BODY, oversize: 'empty' as const };
 
-  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, req, reply) => {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && (req.url === '/lambda/start-invocation' || req.url === '/lambda/end-invocation')) {
-      counters.oversize++;
-      o.logger.warn({ code: 'LC_ERR_BODY_TOO_LARGE', url: req.url, limit: MAX_BODY }, 'invocation body over 6 MiB; read as {}');
-      if (req.url === '/lambda/start-invocation') return ok(reply, o.processor.startInvocation(req.headers, undefined));
-      o.processor.endInvocation(req.headers, undefined);
-      return ok(reply);
-    }
-    return reply.code(err.statusCode ?? 500).type('text/plain; charset=utf-8').send(err.message);
-  });
-  app.setNotFoundHandler((_req, reply) => {
-    counters.notFound++;
-    return reply.code(404).type('text/plain; charset=utf-8').send('Not Found');
-  });
-
-  app.post('/lambda/start-invocation', async (req, reply) => {
+  app.route(['POST'], '/lambda/start-invocation', invocation, (req) => {
     counters.starts++;
-    return ok(reply, o.processor.startInvocation(req.headers, req.body as Buffer | undefined));
+    oversize(req);
+    return ok(o.processor.startInvocation(req.headers, req.body));
   });
-  app.post('/lambda/end-invocation', async (req, reply) => {
+  app.route(['POST'], '/lambda/end-invocation', invocation, (req) => {
     counters.ends++;
-    o.processor.endInvocation(req.headers, req.body as Buffer | undefined);
-    return ok(reply);
+    oversize(req);
+    o.processor.endInvocation(req.headers, req.body);
+    return ok();
   });
-  app.get('/lambda/hello', async (_req, reply) => {
+  app.route(['GET'], '/lambda/hello', { bodyLimit: MAX_BODY }, () => {
     if (counters.hellos++ === 0) o.logger.warn('GET /lambda/hello is deprecated; answered 200 {} so datadog-lambda-go keeps using the extension');
-    return ok(reply);
+    return ok();
   });
   // datadog-lambda-js POSTs (DD_LOCAL_TESTING, 100 ms timeout), datadog-lambda-go GETs: answer first, flush after.
-  const flush = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
+  app.route(['POST', 'GET'], '/lambda/flush', { bodyLimit: MAX_BODY }, () => {
     counters.flushes++;
-    reply.raw.once('finish', o.requestFlush);
-    return ok(reply);
-  };
-  app.post('/lambda/flush', flush);
-  app.get('/lambda/flush', flush);
+    return ok({}, o.requestFlush);
+  });
   return { app, counters };
 }

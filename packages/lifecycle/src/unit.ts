@@ -5,7 +5,7 @@ import type { InvocationEvent, PlatformEvent, UnitMessage } from '@dd-lambda/pro
 import type { PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
 import { buildLifecycle } from './lifecycle.js';
 
-export async function createUnit(ctx: UnitContext): Promise<PipelineUnit> {
+export function createUnit(ctx: UnitContext): PipelineUnit {
   const lc = buildLifecycle({
     config: ctx.config,
     tags: ctx.tags,
@@ -13,14 +13,12 @@ export async function createUnit(ctx: UnitContext): Promise<PipelineUnit> {
     send: (to, msg) => ctx.send(to, msg),
     requestFlush: () => ctx.requestFlush(true),
   });
-  // Routes and hooks are compiled by ready(); connections handed over before it would find none.
-  await lc.app.ready();
   return {
-    connection: (_ingress, socket) => lc.app.server.emit('connection', socket),
+    connection: (_ingress, socket) => lc.app.connection(socket),
     platform: (events: readonly PlatformEvent[]) => lc.processor.platform(events),
     invocation: (event: InvocationEvent) => lc.invocation(event),
     message: (_from: string, msg: UnitMessage) => lc.message(msg),
     flush: async () => ({ sent: 0, dropped: 0, pending: 0 }),
-    drain: async () => lc.drain(),
+    drain: (deadline) => lc.drain(deadline),
   };
 }

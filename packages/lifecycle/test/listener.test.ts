@@ -5,6 +5,12 @@ import { loadConfig } from '@dd-lambda/config';
 import type { UnitMessage } from '@dd-lambda/protocol';
 import { MAX_BODY, buildLifecycle } from '../src/index.js';
 import { T0, invocationEvents } from './helpers.js';
+import lightMyRequest from 'light-my-request';
+import type { InjectOptions, Response } from 'light-my-request';
+import type { RawBodyApp } from '@dd-lambda/worker-host/http';
+
+/** fastify-style inject against the listener's node:http handler. */
+const inject = (app: RawBodyApp, opts: InjectOptions): Promise<Response> => lightMyRequest(app.handler, opts);
 
 function setup(env: Record<string, string> = {}) {
   const { config } = loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_REGION: 'us-east-1', DD_API_KEY: 'k', ...env });
@@ -19,13 +25,13 @@ function setup(env: Record<string, string> = {}) {
 
 test('hello and flush answer 200 {} at once; the flush is requested after the answer; other paths 404', async () => {
   const { lc, flushes } = setup();
-  const hello = await lc.app.inject({ method: 'GET', url: '/lambda/hello' });
+  const hello = await inject(lc.app, { method: 'GET', url: '/lambda/hello' });
   assert.deepEqual([hello.statusCode, hello.body], [200, '{}']);
-  const flush = await lc.app.inject({ method: 'POST', url: '/lambda/flush', payload: '{}', headers: { 'content-type': 'application/json' } });
+  const flush = await inject(lc.app, { method: 'POST', url: '/lambda/flush', payload: '{}', headers: { 'content-type': 'application/json' } });
   assert.deepEqual([flush.statusCode, flush.body, flushes()], [200, '{}', 1]);
-  const get = await lc.app.inject({ method: 'GET', url: '/lambda/flush' });
+  const get = await inject(lc.app, { method: 'GET', url: '/lambda/flush' });
   assert.deepEqual([get.statusCode, flushes()], [200, 2]);
-  const other = await lc.app.inject({ method: 'GET', url: '/lambda/other' });
+  const other = await inject(lc.app, { method: 'GET', url: '/lambda/other' });
   assert.equal(other.statusCode, 404);
   assert.deepEqual([lc.counters.hellos, lc.counters.flushes, lc.counters.notFound], [1, 2, 1]);
 });
@@ -33,13 +39,13 @@ test('hello and flush answer 200 {} at once; the flush is requested after the an
 test('start-invocation answers the extracted context; end-invocation completes the span, which goes to the trace agent', async () => {
   const { lc, sent } = setup();
   lc.invocation({ kind: 'invoke', requestId: 'r1', deadlineMs: T0 + 3000, invokedFunctionArn: 'arn', receivedAt: T0 });
-  const start = await lc.app.inject({
+  const start = await inject(lc.app, {
     method: 'POST', url: '/lambda/start-invocation', headers: { 'lambda-runtime-aws-request-id': 'r1', 'datadog-meta-lang': 'java' },
     payload: JSON.stringify({ headers: { traceparent: '00-0000000000000000000000000000abcd-00000000000000ef-01' } }),
   });
   assert.deepEqual([start.statusCode, start.body, start.headers['x-datadog-trace-id'], start.headers['x-datadog-sampling-priority'], start.headers['x-datadog-parent-id']],
     [200, '{}', String(0xabcd), '1', undefined]);
-  const end = await lc.app.inject({ method: 'POST', url: '/lambda/end-invocation', headers: { 'lambda-runtime-aws-request-id': 'r1', 'x-datadog-span-id': '42', 'content-type': 'application/json' }, payload: '{"statusCode":201}' });
+  const end = await inject(lc.app, { method: 'POST', url: '/lambda/end-invocation', headers: { 'lambda-runtime-aws-request-id': 'r1', 'x-datadog-span-id': '42', 'content-type': 'application/json' }, payload: '{"statusCode":201}' });
   assert.deepEqual([end.statusCode, end.body], [200, '{}']);
   lc.processor.platform(Object.values(invocationEvents('r1', T0, { runtimeMs: 5, reportMs: 6 })));
   const spans = sent.filter((s) => s.msg.t === 'SPANS');
@@ -55,11 +61,11 @@ test('start-invocation answers the extracted context; end-invocation completes t
 test('an oversize body is read as {} (the invocation still gets its span); garbage JSON is counted, never a 500', async () => {
   const { lc, sent } = setup();
   lc.invocation({ kind: 'invoke', requestId: 'r1', deadlineMs: T0 + 3000, invokedFunctionArn: 'arn', receivedAt: T0 });
-  const big = await lc.app.inject({ method: 'POST', url: '/lambda/start-invocation', headers: { 'content-type': 'application/json' }, payload: Buffer.alloc(MAX_BODY + 10, 0x20) });
+  const big = await inject(lc.app, { method: 'POST', url: '/lambda/start-invocation', headers: { 'content-type': 'application/json' }, payload: Buffer.alloc(MAX_BODY + 10, 0x20) });
   assert.deepEqual([big.statusCode, big.body], [200, '{}']);
-  const bad = await lc.app.inject({ method: 'POST', url: '/lambda/end-invocation', headers: { 'content-type': 'text/plain' }, payload: '{{{' });
+  const bad = await inject(lc.app, { method: 'POST', url: '/lambda/end-invocation', headers: { 'content-type': 'text/plain' }, payload: '{{{' });
   assert.equal(bad.statusCode, 200);
-  const none = await lc.app.inject({ method: 'POST', url: '/lambda/end-invocation' });
+  const none = await inject(lc.app, { method: 'POST', url: '/lambda/end-invocation' });
   assert.equal(none.statusCode, 200);
   assert.deepEqual([lc.counters.oversize, lc.processor.counters.badBodies, lc.processor.counters.unpairedEnds], [1, 1, 1]);
   lc.processor.platform(Object.values(invocationEvents('r1', T0, { runtimeMs: 5, reportMs: 6 })));
@@ -73,7 +79,7 @@ test('messages: OOM from logs and the trace agent\'s placeholder; SHUTDOWN drain
   lc.message({ t: 'OOM', requestId: 'r1', timestamp: T0 / 1000 });
   lc.message({ t: 'TRACER_SPAN', kind: 'placeholder', requestId: 'r1', traceId: 3n, spanId: 4n, parentId: 0n, meta: {}, metrics: {} });
   lc.invocation({ kind: 'shutdown', reason: 'spindown', deadlineMs: T0 + 2000, receivedAt: T0 + 10 });
-  await lc.drain();
+  await lc.drain(Date.now() + 1000);
   const names = sent.flatMap((s) => (s.msg.t === 'METRICS' ? s.msg.points.map((p) => p.name.replace('aws.lambda.enhanced.', '')) : []));
   assert.deepEqual(names, ['invocations', 'out_of_memory', 'shutdowns']);
   const spans = sent.flatMap((s) => (s.msg.t === 'SPANS' ? s.msg.spans : []));

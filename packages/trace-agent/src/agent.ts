@@ -1,12 +1,10 @@
-// The trace agent as a service: a fastify app that never listens itself (the supervisor owns the
+// The trace agent as a service: an HTTP app that never listens itself (the supervisor owns the
 // sockets and hands connections over), the processing of every tracer request as it arrives, and
 // the flush that ships what was buffered. Decoding, processing and encoding run inline on this
 // worker's thread: the bench (bench/traces.mjs) puts a 200-span request well under a millisecond,
 // far below what a pool hop would cost; the README has the figures.
 import type { Duplex } from 'node:stream';
-import Fastify from 'fastify';
 import { isNativeAccelerationEnabled } from 'msgpackr';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EXTENSION_VERSION } from '@dd-lambda/config';
 import type { Config } from '@dd-lambda/config';
 import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
@@ -14,6 +12,8 @@ import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
+import { RawBodyApp, header } from '@dd-lambda/worker-host/http';
+import type { RawReply, RawRequest } from '@dd-lambda/worker-host/http';
 import { decodeV04, decodeV05 } from './decode.js';
 import { MAX_BATCH_BYTES, agentPayload, encodeTracerPayload, framedSize } from './encode.js';
 import { TraceAgentError } from './errors.js';
@@ -78,7 +78,7 @@ interface ProxyPending {
 }
 
 export interface TraceAgent {
-  readonly app: FastifyInstance;
+  readonly app: RawBodyApp;
   readonly processor: TraceProcessor;
   readonly counters: TraceAgentCounters;
   ready(): Promise<void>;
@@ -89,11 +89,6 @@ export interface TraceAgent {
   /** Wait until no request is in flight (SHUTDOWN), or the deadline. */
   drain(deadline: number): Promise<void>;
   close(): Promise<void>;
-}
-
-function header(req: FastifyRequest, name: string): string {
-  const v = req.headers[name];
-  return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
 }
 
 /** Go's isHeaderTrue: empty, 0, f, false (any case) are false; anything else is true. */
@@ -107,7 +102,7 @@ function count(v: string): number {
   return Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0;
 }
 
-export function tracerInfo(req: FastifyRequest): TracerInfo {
+export function tracerInfo(req: Pick<RawRequest, 'headers'>): TracerInfo {
   return {
     lang: header(req, 'datadog-meta-lang'),
     langVersion: header(req, 'datadog-meta-lang-version'),
@@ -147,7 +142,7 @@ function infoKey(i: TracerInfo): string {
 
 const MSGPACK_TYPES = new Set(['', 'application/msgpack', 'application/x-msgpack', 'application/octet-stream']);
 
-function mediaType(req: FastifyRequest): string {
+function mediaType(req: RawRequest): string {
   return header(req, 'content-type').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
@@ -202,42 +197,18 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   let proxies: ProxyPending[] = [];
   let proxyBytes = 0;
   let droppedSinceFlush = 0;
-  let inflight = 0;
-  let idle: (() => void)[] = [];
 
-  const app = Fastify({ logger: false, bodyLimit: MAX_TRACE_BODY, return503OnClosing: false, forceCloseConnections: false });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
-  app.addHook('onRequest', async () => {
-    inflight++;
-  });
-  const settle = (): void => {
-    inflight--;
-    if (inflight === 0) {
-      const waiters = idle;
-      idle = [];
-      for (const w of waiters) w();
-    }
-  };
-  app.addHook('onResponse', async () => settle());
-  app.addHook('onRequestAbort', async (_req) => settle());
-
+  const TEXT = 'text/plain; charset=utf-8';
   // Every error is a clear text answer; the tracer logs it and carries on.
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    counters.badRequests++;
-    const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : err instanceof TraceAgentError ? (err.code === 'TA_ERR_TOO_LARGE' ? 413 : 400) : (err.statusCode ?? 500);
-    if (status >= 500) logger.error({ err }, 'trace receiver failed on a request');
-    void reply.code(status).type('text/plain; charset=utf-8').send(err.message);
+  const app = new RawBodyApp({
+    onError: (err) => {
+      counters.badRequests++;
+      const own = err instanceof TraceAgentError ? (err.code === 'TA_ERR_TOO_LARGE' ? 413 : 400) : undefined;
+      const status = own ?? ((err as { status?: number }).status ?? 500);
+      if (status >= 500) logger.error({ err }, 'trace receiver failed on a request');
+      return { status, type: TEXT, body: err.message };
+    },
   });
-  app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).type('text/plain; charset=utf-8').send('Not Found');
-  });
-
-  function rejectOversize(req: FastifyRequest, limit: number): void {
-    const len = Number(header(req, 'content-length'));
-    if (Number.isFinite(len) && len > limit) throw new TraceAgentError('TA_ERR_TOO_LARGE', `request body of ${len} bytes is over the ${limit}-byte limit`);
-  }
 
   /**
    * Processes one request's traces (or other units' spans) and holds the encoded payload for the next
@@ -267,84 +238,58 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   }
 
   function traces(version: 'v0.4' | 'v0.5') {
-    return async (req: FastifyRequest, reply: FastifyReply): Promise<string> => {
+    return (req: RawRequest): RawReply => {
       counters.requests++;
       const type = mediaType(req);
       if (!MSGPACK_TYPES.has(type)) {
         counters.badRequests++;
-        void reply.code(415).type('text/plain; charset=utf-8');
-        return `unsupported Content-Type "${type}" for /${version}/traces: send application/msgpack`;
+        return { status: 415, type: TEXT, body: `unsupported Content-Type "${type}" for /${version}/traces: send application/msgpack` };
       }
-      const body = req.body as Buffer | undefined;
-      if (body === undefined || body.length === 0) {
-        // An empty request (a tracer's connectivity probe) is accepted as zero traces.
-        void reply.type('application/json');
-        return RATE_BY_SERVICE;
-      }
+      const body = req.body;
+      // An empty request (a tracer's connectivity probe) is accepted as zero traces.
+      if (body === undefined || body.length === 0) return { type: 'application/json', body: RATE_BY_SERVICE };
       const decoded: Span[][] = version === 'v0.4' ? decodeV04(body) : decodeV05(body);
       if (!enqueue(decoded, tracerInfo(req)) && headerTrue(header(req, 'datadog-send-real-http-status'))) {
-        void reply.code(429).type('text/plain; charset=utf-8');
-        return 'trace buffer full; payload dropped';
+        return { status: 429, type: TEXT, body: 'trace buffer full; payload dropped' };
       }
-      void reply.type('application/json');
-      return RATE_BY_SERVICE;
+      return { type: 'application/json', body: RATE_BY_SERVICE };
     };
   }
 
-  for (const version of ['v0.4', 'v0.5'] as const) {
-    app.route({
-      method: ['PUT', 'POST'],
-      url: `/${version}/traces`,
-      bodyLimit: MAX_TRACE_BODY,
-      onRequest: async (req) => rejectOversize(req, MAX_TRACE_BODY),
-      handler: traces(version),
-    });
-  }
+  for (const version of ['v0.4', 'v0.5'] as const) app.route(['PUT', 'POST'], `/${version}/traces`, { bodyLimit: MAX_TRACE_BODY }, traces(version));
 
-  app.route({
-    method: ['PUT', 'POST'],
-    url: '/v0.6/stats',
-    bodyLimit: MAX_STATS_BODY,
-    onRequest: async (req) => rejectOversize(req, MAX_STATS_BODY),
-    handler: async (req, reply) => {
-      const body = req.body as Buffer | undefined;
-      if (body !== undefined && body.length > 0) {
-        const stats = decodeClientStats(body);
-        if (stats !== undefined) {
-          tracerStats.push(stats);
-          counters.statsPayloads++;
-        }
+  app.route(['PUT', 'POST'], '/v0.6/stats', { bodyLimit: MAX_STATS_BODY }, (req) => {
+    if (req.body !== undefined && req.body.length > 0) {
+      const stats = decodeClientStats(req.body);
+      if (stats !== undefined) {
+        tracerStats.push(stats);
+        counters.statsPayloads++;
       }
-      void reply.code(202).type('text/plain; charset=utf-8');
-      return 'Successfully buffered stats to be aggregated.';
-    },
+    }
+    return { status: 202, type: TEXT, body: 'Successfully buffered stats to be aggregated.' };
   });
 
-  app.all('/info', async (_req, reply) => {
-    void reply.type('application/json');
-    return JSON.stringify({ endpoints: INFO_ENDPOINTS, client_drop_p0s: false, span_meta_structs: true, config: { statsd_port: config.ports.dogstatsd, receiver_port: config.ports.apm } });
-  });
+  const info = JSON.stringify({ endpoints: INFO_ENDPOINTS, client_drop_p0s: false, span_meta_structs: true, config: { statsd_port: config.ports.dogstatsd, receiver_port: config.ports.apm } });
+  app.route(['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS'], '/info', { bodyLimit: MAX_PROXY_BODY }, () => ({ type: 'application/json', body: info }));
 
   // dd-trace sends its DogStatsD lines here first; they join the DogStatsD pipeline unparsed.
-  app.post('/dogstatsd/v2/proxy', { bodyLimit: MAX_PROXY_BODY, onRequest: async (req) => rejectOversize(req, MAX_PROXY_BODY) }, async (req, reply) => {
-    const body = req.body as Buffer | undefined;
+  app.route(['POST'], '/dogstatsd/v2/proxy', { bodyLimit: MAX_PROXY_BODY }, (req) => {
+    const body = req.body;
     if (body !== undefined && body.length > 0 && opts.send !== undefined) {
       const data = new ArrayBuffer(body.length);
       new Uint8Array(data).set(body);
       opts.send('dogstatsd', { t: 'DSD_LINES', data }, [data]);
       counters.dogstatsdProxied++;
     }
-    void reply.code(200);
-    return '';
+    return { status: 200, body: '' };
   });
 
   for (const route of PROXY_ROUTES) {
-    app.post(route.path, { bodyLimit: MAX_PROXY_BODY, onRequest: async (req) => rejectOversize(req, MAX_PROXY_BODY) }, async (req, reply) => {
-      const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+    app.route(['POST'], route.path, { bodyLimit: MAX_PROXY_BODY }, (req) => {
+      const body = req.body ?? Buffer.alloc(0);
       if (proxyBytes + body.length > MAX_PROXY_PENDING_BYTES) {
         counters.overflowRequests++;
-        void reply.code(headerTrue(header(req, 'datadog-send-real-http-status')) ? 429 : 200).type('text/plain; charset=utf-8');
-        return `proxy buffer full; ${route.path} request dropped`;
+        return { status: headerTrue(header(req, 'datadog-send-real-http-status')) ? 429 : 200, type: TEXT, body: `proxy buffer full; ${route.path} request dropped` };
       }
       proxies.push({
         what: `proxy ${route.path}`,
@@ -355,8 +300,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       });
       proxyBytes += body.length;
       counters.proxied++;
-      void reply.code(200).type('text/plain; charset=utf-8');
-      return `Acknowledged request for ${route.path}`;
+      return { status: 200, type: TEXT, body: `Acknowledged request for ${route.path}` };
     });
   }
 
@@ -467,11 +411,9 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     app,
     processor,
     counters,
-    ready: async () => {
-      await app.ready();
-    },
+    ready: () => Promise.resolve(),
     connection(socket) {
-      app.server.emit('connection', socket);
+      app.connection(socket);
     },
     message(_from, msg) {
       if (msg.t !== 'SPANS') return;
@@ -493,16 +435,8 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       const res = await outbox.ship([...traceParcels(), ...statsParcels(final), ...proxyParcels()], signal.deadline, final);
       return { sent: res.sent, dropped: res.dropped + dropped, pending: res.pending };
     },
-    async drain(deadline) {
-      if (inflight === 0) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        timer.unref();
-        idle.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    drain(deadline) {
+      return app.drain(deadline);
     },
     async close() {
       await app.close();

@@ -9,6 +9,12 @@ import type { FakeIntake } from '@dd-lambda/fake-intake';
 import type { UnitMessage } from '@dd-lambda/protocol';
 import { buildTraceAgent, DDSketch, INFO_ENDPOINTS } from '../src/index.js';
 import type { TraceAgent } from '../src/index.js';
+import lightMyRequest from 'light-my-request';
+import type { InjectOptions, Response } from 'light-my-request';
+import type { RawBodyApp } from '@dd-lambda/worker-host/http';
+
+/** fastify-style inject against the agent's node:http handler. */
+const inject = (app: RawBodyApp, opts: InjectOptions): Promise<Response> => lightMyRequest(app.handler, opts);
 
 const API_KEY = 'a'.repeat(32);
 const TAGS = { functionname: 'fn', region: 'us-east-1', account_id: '123456789012' };
@@ -41,7 +47,7 @@ const flush = (agent: TraceAgent, reason: 'end' | 'shutdown' = 'end'): ReturnTyp
 test('v0.4 round trip: processed spans reach the intake as AgentPayload with the tracer headers', async () => {
   const { intake, agent, close } = await setup({ DD_APM_CONFIG_OBFUSCATION_HTTP_REMOVE_PATHS_WITH_DIGITS: 'true' });
   try {
-    const res = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(BIG - 7n)]) });
+    const res = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(BIG - 7n)]) });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { rate_by_service: {} });
     assert.deepEqual(await flush(agent), { sent: 2, dropped: 0, pending: 0 });
@@ -71,21 +77,21 @@ test('bad input gets a clear error and the next valid payload still arrives', as
   const { intake, agent, close } = await setup();
   try {
     const good = packr.pack([trace(77n)]);
-    const garbage = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: Buffer.from([0x91, 0xc1, 0xff, 0x00]) });
+    const garbage = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: Buffer.from([0x91, 0xc1, 0xff, 0x00]) });
     assert.equal(garbage.statusCode, 400);
     assert.match(garbage.body, /msgpack/);
-    const truncated = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: good.subarray(0, good.length - 9) });
+    const truncated = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: good.subarray(0, good.length - 9) });
     assert.equal(truncated.statusCode, 400);
-    const wrongType = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'content-type': 'text/plain' }, payload: good });
+    const wrongType = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'content-type': 'text/plain' }, payload: good });
     assert.equal(wrongType.statusCode, 415);
     assert.match(wrongType.body, /application\/msgpack/);
-    const v05shape = await agent.app.inject({ method: 'PUT', url: '/v0.5/traces', headers: TRACER_HEADERS, payload: good });
+    const v05shape = await inject(agent.app, { method: 'PUT', url: '/v0.5/traces', headers: TRACER_HEADERS, payload: good });
     assert.equal(v05shape.statusCode, 400);
-    const oversize = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'content-length': String(51 * 1024 * 1024) }, payload: Buffer.alloc(16) });
+    const oversize = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'content-length': String(51 * 1024 * 1024) }, payload: Buffer.alloc(16) });
     assert.equal(oversize.statusCode, 413);
-    const empty = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'x-datadog-trace-count': '0' } });
+    const empty = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'x-datadog-trace-count': '0' } });
     assert.equal(empty.statusCode, 200);
-    const ok = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: good });
+    const ok = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: good });
     assert.equal(ok.statusCode, 200);
     assert.equal(agent.counters.badRequests, 5);
     await flush(agent);
@@ -98,13 +104,13 @@ test('bad input gets a clear error and the next valid payload still arrives', as
 test('/info, 404s, the DogStatsD proxy route and tracer stats', async () => {
   const { intake, agent, sent, close } = await setup();
   try {
-    const info = await agent.app.inject({ method: 'GET', url: '/info' });
+    const info = await inject(agent.app, { method: 'GET', url: '/info' });
     assert.deepEqual(info.json().endpoints, INFO_ENDPOINTS);
     assert.ok(INFO_ENDPOINTS.includes('/v0.5/traces'));
-    assert.equal((await agent.app.inject({ method: 'POST', url: '/v0.7/config', payload: '{}' })).statusCode, 404);
+    assert.equal((await inject(agent.app, { method: 'POST', url: '/v0.7/config', payload: '{}' })).statusCode, 404);
 
     const lines = 'tracer.metric:1|c|#a:b\n';
-    const dsd = await agent.app.inject({ method: 'POST', url: '/dogstatsd/v2/proxy', payload: Buffer.from(lines) });
+    const dsd = await inject(agent.app, { method: 'POST', url: '/dogstatsd/v2/proxy', payload: Buffer.from(lines) });
     assert.equal(dsd.statusCode, 200);
     assert.equal(sent.length, 1);
     const msg = sent[0]?.msg;
@@ -115,9 +121,9 @@ test('/info, 404s, the DogStatsD proxy route and tracer stats', async () => {
       Hostname: '', Env: 'prod', Version: '1', Lang: 'javascript', TracerVersion: '5.0.0', RuntimeID: 'r', Sequence: 1, Unknown: 'dropped',
       Stats: [{ Start: 1_700_000_000_000_000_000n, Duration: 10_000_000_000, Stats: [{ Service: 's', Name: 'n', Resource: 'r', HTTPStatusCode: 200, Type: 'web', Hits: 3, Errors: 1, Duration: 12.6, OkSummary: Buffer.from([1]), ErrorSummary: Buffer.from([2]), Synthetics: false, TopLevelHits: 3 }] }],
     };
-    const st = await agent.app.inject({ method: 'PUT', url: '/v0.6/stats', headers: { 'content-type': 'application/msgpack' }, payload: packr.pack(stats) });
+    const st = await inject(agent.app, { method: 'PUT', url: '/v0.6/stats', headers: { 'content-type': 'application/msgpack' }, payload: packr.pack(stats) });
     assert.equal(st.statusCode, 202);
-    const badStats = await agent.app.inject({ method: 'PUT', url: '/v0.6/stats', headers: { 'content-type': 'application/msgpack' }, payload: packr.pack({ Stats: [{ Stats: [{ Service: 5 }] }] }) });
+    const badStats = await inject(agent.app, { method: 'PUT', url: '/v0.6/stats', headers: { 'content-type': 'application/msgpack' }, payload: packr.pack({ Stats: [{ Stats: [{ Service: 5 }] }] }) });
     assert.equal(badStats.statusCode, 400);
     await flush(agent);
     const [payload] = intake.stats();
@@ -135,7 +141,7 @@ test('/info, 404s, the DogStatsD proxy route and tracer stats', async () => {
 test('APM proxy routes are acknowledged, then forwarded at flush with the function tag header', async () => {
   const { intake, agent, close } = await setup();
   try {
-    const res = await agent.app.inject({ method: 'POST', url: '/profiling/v1/input', headers: { 'content-type': 'multipart/form-data; boundary=x', 'dd-evp-origin': 'dd-trace', 'dd-api-key': 'tracer-key-not-forwarded' }, payload: '--x\r\n\r\nprofile\r\n--x--' });
+    const res = await inject(agent.app, { method: 'POST', url: '/profiling/v1/input', headers: { 'content-type': 'multipart/form-data; boundary=x', 'dd-evp-origin': 'dd-trace', 'dd-api-key': 'tracer-key-not-forwarded' }, payload: '--x\r\n\r\nprofile\r\n--x--' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.body, 'Acknowledged request for /profiling/v1/input');
     assert.equal(intake.proxied().length, 0);
@@ -153,7 +159,7 @@ test('APM proxy routes are acknowledged, then forwarded at flush with the functi
 test('extension-side stats: eligible spans counted per aggregation key, sampled-out chunks not shipped', async () => {
   const { intake, agent, close } = await setup({ DD_LAMBDA_EXTENSION_COMPUTE_STATS: 'true', DD_ENV: 'dev' });
   try {
-    await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(1n), trace(2n), trace(3n, { metrics: { _sampling_priority_v1: 0 } })]) });
+    await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(1n), trace(2n), trace(3n, { metrics: { _sampling_priority_v1: 0 } })]) });
     await flush(agent, 'shutdown');
     assert.deepEqual([...new Set(intake.spans().map((r) => r.span.traceID))], [1n, 2n]);
     const [payload] = intake.stats();
@@ -176,12 +182,12 @@ test('batches are cut under 12 MB; a full buffer drops with 429 only when the tr
   try {
     const big = 'x'.repeat(7_000_000);
     for (let i = 1n; i <= 4n; i++) {
-      const r = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(i, { meta: { blob: big } })]) });
+      const r = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(i, { meta: { blob: big } })]) });
       assert.equal(r.statusCode, 200);
     }
-    const quiet = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(5n, { meta: { blob: big } })]) });
+    const quiet = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(5n, { meta: { blob: big } })]) });
     assert.equal(quiet.statusCode, 200);
-    const loud = await agent.app.inject({ method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'datadog-send-real-http-status': 'true' }, payload: packr.pack([trace(6n, { meta: { blob: big } })]) });
+    const loud = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'datadog-send-real-http-status': 'true' }, payload: packr.pack([trace(6n, { meta: { blob: big } })]) });
     assert.equal(loud.statusCode, 429);
     const res = await flush(agent);
     assert.deepEqual(res, { sent: 8, dropped: 4, pending: 0 });
