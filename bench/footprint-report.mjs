@@ -48,7 +48,8 @@ export function renderFootprint(result) {
     `\`node -e 0\` on the layer's Node: **${fmt(result.nodeE0Ms)} ms** (median).`,
     '',
   ];
-  for (const size of [128, 512, 1769, 0]) {
+  const sizes = [128, 512, 1769, 0].filter((size) => Object.keys(result.figures).some((k) => k.endsWith(`@${size}`)));
+  for (const size of sizes) {
     const f = (c) => result.figures[`${c}@${size}`] ?? {};
     lines.push(`## ${size ? `${size} MB (${(size / 1769).toFixed(3)} of a core after INIT)` : 'unlimited'}`, '');
     lines.push('| figure | floor | floor + 1 worker | dd-lambda | dd / floor |', '|---|---|---|---|---|');

@@ -1,5 +1,6 @@
-// A pino-compatible JSON line writer for the main thread. Loading pino costs ~16 ms, which the
-// supervisor cannot spend before its first /next; it logs little, so this writes the same shape
+// A pino-compatible JSON line writer for every thread. Loading pino costs ~16 ms on the main thread,
+// which it cannot spend before its first /next, and ~10 ms of a worker's start-up CPU plus the modules
+// it pulls (assert, module, worker_threads); the extension logs little, so this writes the same shape
 // (level number, time, pid, hostname, bindings, msg) with one synchronous write per line.
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';

@@ -1,13 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { hostname } from 'node:os';
+import pino from 'pino';
 import { createBootLogger, createLogger } from '../src/index.js';
+import type { Logger } from '../src/index.js';
 
-function pinoLines(level: 'debug' | 'info'): { lines: string[]; logger: ReturnType<typeof createLogger> } {
+// pino is the reference for the line shape (what Datadog's log pipeline and people read); the writer
+// replaced it in the extension, and these tests hold the two together.
+const REDACT = ['apiKey', 'api_key', '*.apiKey', '*.api_key', 'config.apiKey', 'headers["dd-api-key"]', '*.headers["dd-api-key"]', 'headers.authorization'];
+function pinoLines(level: 'debug' | 'info'): { lines: string[]; logger: Logger } {
   const lines: string[] = [];
   const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-  return { lines, logger: createLogger({ level, bindings: { component: 'x', thread: 'w1' }, destination: destination as never }) };
+  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid, hostname: hostname(), component: 'x', thread: 'w1' } }, destination);
+  return { lines, logger: logger as unknown as Logger };
 }
+
+test('createLogger is the line writer', () => {
+  const out: string[] = [];
+  createLogger({ level: 'info', bindings: { component: 'c' }, write: (l) => out.push(l) }).info('x');
+  assert.equal(JSON.parse(out[0] ?? '').component, 'c');
+});
 
 test('the boot writer and pino emit the same shape', () => {
   const bootLines: string[] = [];
