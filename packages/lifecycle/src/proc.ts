@@ -7,11 +7,17 @@ import path from 'node:path';
 
 export const SAMPLE_INTERVAL_MS = 10;
 /**
- * Process fds and threads are counted on every Nth tick (and at both ends of the invocation): each
- * count is two directory reads per process, ~70 µs for a three-process sandbox, which every 10 ms
- * would be ~10 % of a 128 MB function's CPU share. /tmp (one statfs) is sampled on every tick.
+ * Process fds and threads are counted on every Nth tick and when the invocation ends (not when it
+ * starts: the runtime has not opened anything yet): each count is two directory reads per process,
+ * ~70 µs for a three-process sandbox, which every 10 ms would be ~10 % of a 128 MB function's CPU
+ * share. /tmp (one statfs) is sampled on every tick.
  */
 export const PROCESS_SAMPLE_EVERY = 5;
+/**
+ * The sandbox's process list is read again after this long: listing /proc costs ~60 µs, and a sandbox
+ * rarely starts processes, so back-to-back invocations share one listing.
+ */
+export const PID_LIST_TTL_MS = 1000;
 /** At most this many processes are watched for fds and threads (a sandbox has a handful). */
 export const MAX_PIDS = 64;
 /** Every process Lambda starts in the sandbox (runtime, extensions) has this in its environment. */
@@ -30,6 +36,7 @@ export interface ProcOptions {
   tmp: string;
   /** The network interface Lambda gives the function (`vinternal_1`; managed instances: `Ceth1`). */
   iface: string;
+  now?: () => number;
 }
 
 interface CpuSample {
@@ -128,6 +135,9 @@ export class ProcSampler {
   #pids: string[] = [];
   /** pid -> whether it belongs to the sandbox, so each environment is read once. */
   readonly #members = new Map<string, boolean>();
+  #listedAt = Number.NEGATIVE_INFINITY;
+  /** /proc/<pid>/limits by pid: read once (only setrlimit changes it). */
+  readonly #limits = new Map<string, string | undefined>();
   #peaks: Peaks | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -143,9 +153,13 @@ export class ProcSampler {
     this.stop();
     this.#cpu = readCpu(this.#o);
     this.#net = readNet(this.#o);
-    this.#pids = this.#listPids();
+    const now = (this.#o.now ?? Date.now)();
+    if (now - this.#listedAt >= PID_LIST_TTL_MS) {
+      this.#pids = this.#listPids();
+      this.#listedAt = now;
+    }
     this.#peaks = undefined;
-    this.sample();
+    this.sample(false);
     let tick = 0;
     this.#timer = setInterval(() => this.sample(++tick % PROCESS_SAMPLE_EVERY === 0), SAMPLE_INTERVAL_MS);
     this.#timer.unref();
@@ -222,7 +236,11 @@ export class ProcSampler {
         out['tmp_free'] = p.tmpFree;
       }
       const first = this.#pids[0];
-      const limits = first === undefined ? undefined : read(path.join(this.#o.root, first, 'limits'));
+      let limits: string | undefined;
+      if (first !== undefined) {
+        if (!this.#limits.has(first)) this.#limits.set(first, read(path.join(this.#o.root, first, 'limits')));
+        limits = this.#limits.get(first);
+      }
       if (p.fdUse >= 0) {
         out['fd_use'] = p.fdUse;
         const max = limit(limits, 'Max open files');
@@ -255,6 +273,7 @@ export class ProcSampler {
     }
     const live = new Set(pids);
     for (const pid of this.#members.keys()) if (!live.has(pid)) this.#members.delete(pid);
+    for (const pid of this.#limits.keys()) if (!live.has(pid)) this.#limits.delete(pid);
     const out: string[] = [];
     for (const pid of pids) {
       if (out.length === MAX_PIDS) break;

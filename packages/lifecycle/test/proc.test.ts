@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ProcSampler, resolveRuntime } from '../src/index.js';
+import { PID_LIST_TTL_MS } from '../src/proc.js';
 import { T0, harness, invocationEvents } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,6 +42,26 @@ test('deltas over an invocation: network, CPU times and utilisation; peaks of fd
     assert.deepEqual([v['cpu_max_utilization'], v['cpu_min_utilization'], v['cpu_total_utilization_pct'], v['cpu_total_utilization']], [60, 40, 50, 1]);
     assert.deepEqual([v['fd_use'], v['fd_max'], v['threads_use'], v['threads_max']], [5, 1024, 3, 1024], 'the peak (5 fds) is kept after one was closed');
     assert.ok((v['tmp_max'] ?? 0) > 0 && (v['tmp_used'] ?? -1) >= 0 && (v['tmp_free'] ?? -1) >= 0);
+  } finally {
+    done();
+  }
+});
+
+test('the process list is read again only after its TTL, so back-to-back invocations share it', () => {
+  const { root, done } = copy();
+  try {
+    let now = 0;
+    const s = new ProcSampler({ root, tmp: tmpdir(), iface: 'vinternal_1', now: () => now });
+    s.begin();
+    const before = s.end()['threads_use'];
+    // A new sandbox process (its own fd and task dirs, the sandbox variable in its environment).
+    cpSync(path.join(root, '101'), path.join(root, '404'), { recursive: true });
+    now += PID_LIST_TTL_MS - 1;
+    s.begin();
+    assert.equal(s.end()['threads_use'], before, 'within the TTL the old list is used');
+    now += 1;
+    s.begin();
+    assert.ok((s.end()['threads_use'] ?? 0) > (before ?? 0), 'after the TTL the new process counts');
   } finally {
     done();
   }

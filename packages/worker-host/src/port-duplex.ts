@@ -51,6 +51,21 @@ export class PortDuplex extends Duplex {
     cb();
   }
 
+  // node:http writes an answer's head and body back to back: one message for all of them.
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    if (this.#closed) return cb(Object.assign(new Error('connection closed'), { code: 'EPIPE' }));
+    const total = chunks.reduce((n, c) => n + c.chunk.length, 0);
+    const ab = new ArrayBuffer(total);
+    const view = new Uint8Array(ab);
+    let at = 0;
+    for (const { chunk } of chunks) {
+      view.set(chunk, at);
+      at += chunk.length;
+    }
+    this.#port.postMessage(ab, [ab]);
+    cb();
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     if (!this.#closed) this.#port.postMessage({ c: 'end' } satisfies ConnectionFrame);
     cb();
