@@ -8,7 +8,7 @@ export type { SpanContext, PropagationStyle, Carrier } from './propagation.js';
 export { identifyTrigger, parameterizePath, awsTraceHeader } from './triggers.js';
 export type { Trigger, InferredDraft, TriggerOptions } from './triggers.js';
 export { flattenPayload, MAX_STRING } from './payload.js';
-export { ProcSampler, readCpu, readNet, SAMPLE_INTERVAL_MS, PROCESS_SAMPLE_EVERY } from './proc.js';
+export { ProcSampler, readCpu, readNet, sampleIntervalMs, SAMPLE_INTERVAL_MS, PROCESS_SAMPLE_EVERY } from './proc.js';
 export type { ProcOptions, ProcValues } from './proc.js';
 export { resolveRuntime } from './runtime.js';
 export { maybeBase64, TIMEOUT_MESSAGE } from './spans.js';

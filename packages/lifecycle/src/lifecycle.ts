@@ -7,6 +7,7 @@ import type { InvocationEvent, UnitMessage } from '@dd-lambda/protocol';
 import { buildLifecycleListener } from './listener.js';
 import type { ListenerCounters } from './listener.js';
 import { InvocationProcessor } from './processor.js';
+import { sampleIntervalMs } from './proc.js';
 import type { ProcOptions } from './proc.js';
 import { parseStyles } from './propagation.js';
 import { resolveRuntime } from './runtime.js';
@@ -47,7 +48,7 @@ export function buildLifecycle(o: LifecycleOptions): Lifecycle {
     architecture: config.aws.architecture,
     managed,
     enhancedMetrics: config.enhancedMetrics,
-    proc: config.procEnhancedMetrics ? (o.proc ?? { root: '/proc', tmp: '/tmp', iface: managed ? 'Ceth1' : 'vinternal_1' }) : undefined,
+    proc: config.procEnhancedMetrics ? (o.proc ?? { root: '/proc', tmp: '/tmp', iface: managed ? 'Ceth1' : 'vinternal_1', intervalMs: sampleIntervalMs(config.aws.memorySizeMB) }) : undefined,
     runtimeTag: o.tags['runtime'] === undefined && config.enhancedMetrics ? resolveRuntime(o.proc?.root) : undefined,
     styles,
     extractFirst: config.tracePropagationExtractFirst,

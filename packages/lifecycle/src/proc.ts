@@ -5,7 +5,20 @@
 import { readFileSync, readdirSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 
+/** bottlecap's tick at one vCPU and more (1,769 MB); smaller functions tick slower, see below. */
 export const SAMPLE_INTERVAL_MS = 10;
+const MB_PER_VCPU = 1769;
+
+/**
+ * The tick for a memory size: 10 ms at a full vCPU, stretched by the CPU share below it (138 ms at
+ * 128 MB), so sampling costs the same fraction of the function's CPU at every size. At a fixed 10 ms,
+ * a tick's ~30 µs would be ~4 % of a 128 MB function's share while it runs, and the number of ticks
+ * grows with the throttled invocation's wall time. Peaks are still read when the invocation ends.
+ */
+export function sampleIntervalMs(memorySizeMB: number | undefined): number {
+  if (memorySizeMB === undefined || !(memorySizeMB > 0)) return SAMPLE_INTERVAL_MS;
+  return Math.round(SAMPLE_INTERVAL_MS * Math.max(1, MB_PER_VCPU / memorySizeMB));
+}
 /**
  * Process fds and threads are counted on every Nth tick and when the invocation ends (not when it
  * starts: the runtime has not opened anything yet): each count is two directory reads per process,
@@ -36,6 +49,8 @@ export interface ProcOptions {
   tmp: string;
   /** The network interface Lambda gives the function (`vinternal_1`; managed instances: `Ceth1`). */
   iface: string;
+  /** The tick; SAMPLE_INTERVAL_MS when absent (`sampleIntervalMs(memory)` in the extension). */
+  intervalMs?: number;
   now?: () => number;
 }
 
@@ -161,7 +176,7 @@ export class ProcSampler {
     this.#peaks = undefined;
     this.sample(false);
     let tick = 0;
-    this.#timer = setInterval(() => this.sample(++tick % PROCESS_SAMPLE_EVERY === 0), SAMPLE_INTERVAL_MS);
+    this.#timer = setInterval(() => this.sample(++tick % PROCESS_SAMPLE_EVERY === 0), this.#o.intervalMs ?? SAMPLE_INTERVAL_MS);
     this.#timer.unref();
   }
 

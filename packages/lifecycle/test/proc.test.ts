@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ProcSampler, resolveRuntime } from '../src/index.js';
+import { ProcSampler, resolveRuntime, sampleIntervalMs } from '../src/index.js';
 import { PID_LIST_TTL_MS } from '../src/proc.js';
 import { T0, harness, invocationEvents } from './helpers.js';
 
@@ -65,6 +65,13 @@ test('the process list is read again only after its TTL, so back-to-back invocat
   } finally {
     done();
   }
+});
+
+test('the tick stretches with the CPU share below one vCPU', () => {
+  assert.equal(sampleIntervalMs(1769), 10);
+  assert.equal(sampleIntervalMs(10240), 10);
+  assert.equal(sampleIntervalMs(512), 35);
+  assert.equal(sampleIntervalMs(128), 138);
 });
 
 test('a missing or malformed /proc gives no values rather than errors', () => {
