@@ -24,7 +24,8 @@ fi
 if [ -d "$code/compile-cache" ]; then
   export NODE_COMPILE_CACHE="$code/compile-cache" NODE_COMPILE_CACHE_PORTABLE=1
 fi
-# V8 flags for a small footprint (bench/footprint.mjs, unlimited, 3 runs x 15 invocations): RssAnon
-# 67.7 -> 49.2 MB and peak RSS 154 -> 114 MB with CPU within noise. A 1 MB semi-space keeps the young
-# generation small; one GC thread and a one-thread V8 pool stop V8 from sizing helpers to the host.
-exec "$node" --max-semi-space-size=1 --single-threaded-gc --v8-pool-size=1 "$code/supervisor.cjs"
+# V8 flags (bench/footprint.mjs, unlimited, medians of 5 cold starts x 12 invocations): one GC thread and a
+# one-thread V8 pool stop V8 from sizing helpers to the host: RssAnon 32.5 -> 29.3 MB, spawn -> first /next and
+# CPU per invocation unchanged. A 1 MB semi-space saved 3 MB more but cost ~25 ms before the first /next
+# (scavenges while the bundle loads), so it is not set.
+exec "$node" --single-threaded-gc --v8-pool-size=1 "$code/supervisor.cjs"
