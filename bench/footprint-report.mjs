@@ -61,6 +61,8 @@ export function renderFootprint(result) {
     const met = Number.isFinite(actual) && actual <= limit;
     lines.push(`| ${label} | ${fmt(actual)} | ≤ ${fmt(limit)} ${unit} | ${met ? 'met' : '**MISS**'} |`);
   }
+  const floorRatio = (result.figures['floor@0']?.spawnToNextMs ?? Number.NaN) / result.nodeE0Ms;
+  lines.push('', `For scale: in the same run the floor's own spawn → first /next is ${fmt(floorRatio)}× \`node -e 0\` (spawn to exit), so that ratio mostly measures the Lambda API round trips every extension makes; dd / floor is in the tables above.`);
   lines.push('', `OOM check: ${result.oom.invocations} invocations at 128 MB: ${result.oom.kills} OOM kills, ${result.oom.resets} resets, extension RssAnon ${fmt(result.oom.rssAnonMB)} MB, peak ${fmt(result.oom.hwmMB)} MB.`, '');
   return `${lines.join('\n')}\n`;
 }
