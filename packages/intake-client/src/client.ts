@@ -7,7 +7,7 @@ import { compress } from './compress.js';
 import type { Encoding } from './compress.js';
 import { IntakeClientError } from './errors.js';
 import { buildTransport } from './transport.js';
-import type { Transport } from './transport.js';
+import type { PostTimeouts, Transport } from './transport.js';
 
 export { bypassesProxy } from './transport.js';
 
@@ -21,6 +21,8 @@ export interface IntakeClientOptions {
   logger: Logger;
   /** Replaces the node:http/https transport (tests of callers that must not touch the network). */
   transport?: Transport;
+  /** Connect and response timeouts of the node:http/https transport (1 s each by default). */
+  timeouts?: PostTimeouts;
   userAgent?: string;
 }
 
@@ -37,6 +39,7 @@ export interface IntakeRequest {
   headers?: Record<string, string>;
   /** Another org's key (additional endpoints); the configured key otherwise. */
   apiKey?: string;
+  /** Tries inside the deadline (default 3); `Infinity` keeps trying until the deadline (the final flush). */
   attempts?: number;
   /** Statuses that mean success; any 2xx when absent. */
   accept?: (status: number) => boolean;
@@ -55,6 +58,9 @@ function retryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
+/** Between tries of one send: 50, 200, 800 ms, then 1 s. */
+const MAX_BACKOFF_MS = 1000;
+
 // Not unref'd: a flush awaits it, and it is at most 200 ms.
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,7 +69,7 @@ function sleep(ms: number): Promise<void> {
 export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
   const { config, logger } = opts;
   const userAgent = opts.userAgent ?? 'dd-lambda-extension';
-  const transport = opts.transport ?? buildTransport(config);
+  const transport = opts.transport ?? buildTransport(config, opts.timeouts);
 
   return {
     async send(req) {
@@ -100,7 +106,7 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
         }
         logger.debug({ url: `${url.host}${url.pathname}`, attempt: n, status: last.status, err: last.error.message }, 'intake attempt failed');
         if (n < max) {
-          const backoff = Math.min(50 * 4 ** (n - 1), (req.deadline - Date.now()) / 4);
+          const backoff = Math.min(50 * 4 ** (n - 1), MAX_BACKOFF_MS, (req.deadline - Date.now()) / 4);
           if (backoff > 0) await sleep(backoff);
         }
       }

@@ -22,7 +22,21 @@ export interface PostResult {
   text: string;
 }
 
-/** Posts `body` to `url`; the signal aborts it (timeout, deadline). */
+/**
+ * Sized for a function waiting on us, not for a server: a healthy intake connects (TLS included) and
+ * answers in a few hundred ms, so a second of silence means it is not going to, and the payload is
+ * kept for a later flush rather than holding the invocation for DD_FLUSH_TIMEOUT.
+ */
+export const CONNECT_TIMEOUT_MS = 1000;
+/** From the last byte of the request to the answer's status line. */
+export const RESPONSE_TIMEOUT_MS = 1000;
+
+export interface PostTimeouts {
+  connectMs: number;
+  responseMs: number;
+}
+
+/** Posts `body` to `url`; the signal aborts it (the flush deadline), and so do the connect and response timeouts. */
 export type Post = (url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal) => Promise<PostResult>;
 
 export interface Transport {
@@ -75,7 +89,7 @@ class TunnelAgent extends https.Agent {
   }
 }
 
-export function buildTransport(config: Readonly<TransportConfig>): Transport {
+export function buildTransport(config: Readonly<TransportConfig>, timeouts: PostTimeouts = { connectMs: CONNECT_TIMEOUT_MS, responseMs: RESPONSE_TIMEOUT_MS }): Transport {
   let direct: https.Agent | undefined;
   let plain: http.Agent | undefined;
   let tunnel: TunnelAgent | undefined;
@@ -126,7 +140,14 @@ export function buildTransport(config: Readonly<TransportConfig>): Transport {
         options = { agent: plain, host: url.hostname, port: url.port || 80, path: `${url.pathname}${url.search}` };
       }
       return new Promise<PostResult>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const arm = (ms: number, what: string): void => {
+          clearTimeout(timer);
+          timer = setTimeout(() => req.destroy(Object.assign(new Error(`no ${what} from ${url.host} within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+          timer.unref();
+        };
         const req = mod.request({ ...options, method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, signal }, (res) => {
+          clearTimeout(timer);
           let text = '';
           res.on('data', (chunk: Buffer) => {
             if (text.length < MAX_ERROR_BODY) text += chunk.toString('utf8', 0, MAX_ERROR_BODY);
@@ -134,7 +155,18 @@ export function buildTransport(config: Readonly<TransportConfig>): Transport {
           res.once('end', () => resolve({ status: res.statusCode ?? 0, text: text.slice(0, MAX_ERROR_BODY) }));
           res.once('error', reject);
         });
-        req.once('error', reject);
+        req.once('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        // A pooled socket is already connected; a new one gets CONNECT_TIMEOUT_MS to be (TLS included).
+        req.once('socket', (socket) => {
+          if (req.reusedSocket) return;
+          arm(timeouts.connectMs, 'connection');
+          socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+        });
+        // The body is written: the intake now has RESPONSE_TIMEOUT_MS to answer.
+        req.once('finish', () => arm(timeouts.responseMs, 'answer'));
         req.end(body);
       });
     },

@@ -163,6 +163,31 @@ test('a hanging intake is cut at the deadline', async () => {
   assert.ok(Date.now() - t0 < 2_000, 'send returned soon after the deadline');
 });
 
+test('a silent intake (accepts, never answers) is given up after the response timeout, not at the deadline', async () => {
+  const srv = await intake(['hang']);
+  const client = buildIntakeClient({ config, logger, timeouts: { connectMs: 300, responseMs: 300 } });
+  const t0 = Date.now();
+  const out = await client.send(req(srv.origin, { deadline: Date.now() + 10_000, attempts: 1 }));
+  const took = Date.now() - t0;
+  await client.close();
+  await srv.close();
+  assert.equal(out.ok, false);
+  if (!out.ok) {
+    assert.equal(out.retryable, true);
+    assert.match(out.error.message, /no answer from localhost:\d+ within 300 ms/);
+  }
+  assert.ok(took >= 250 && took < 2_000, `gave up after ${took} ms`);
+});
+
+test('attempts: Infinity (the final flush) keeps trying until an answer or the deadline', async () => {
+  const srv = await intake([{ status: 503 }, { status: 429 }, { status: 500 }, { status: 503 }, { status: 202 }]);
+  const client = buildIntakeClient({ config, logger });
+  const out = await client.send(req(srv.origin, { deadline: Date.now() + 5_000, attempts: Infinity }));
+  await client.close();
+  await srv.close();
+  assert.deepEqual({ ok: out.ok, attempts: out.attempts }, { ok: true, attempts: 5 });
+});
+
 test('HTTPS: an unknown CA is refused; DD_TLS_CERT_FILE trusts it; DD_SKIP_SSL_VALIDATION skips the check', async () => {
   const srv = await intake([{ status: 202 }], true);
   const strict = buildIntakeClient({ config, logger });

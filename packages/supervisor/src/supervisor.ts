@@ -23,8 +23,13 @@ import type { WorkerPlan } from './plan.js';
 import { WorkerSet } from './workers.js';
 
 export const EXTENSION_NAME = 'datadog-agent';
-/** SHUTDOWN work ends this long before the platform's deadline, so exit happens before the SIGKILL. */
-export const SHUTDOWN_MARGIN_MS = 100;
+/**
+ * SHUTDOWN work ends this long before the platform's deadline, so exit happens before the SIGKILL:
+ * terminating the workers and exiting take a few ms of CPU, which at 128 MB's share is ~100 ms of wall.
+ */
+export const SHUTDOWN_MARGIN_MS = 300;
+/** A blocking flush ends this long before the invocation's deadline: our flush never turns a success into a timeout. */
+export const INVOCATION_MARGIN_MS = 200;
 /** After SHUTDOWN, wait for the platform's last telemetry until it is quiet this long (bottlecap waits up to 300 ms). */
 export const TELEMETRY_QUIET_MS = 50;
 export const TELEMETRY_WAIT_MAX_MS = 300;
@@ -292,10 +297,10 @@ class Supervisor {
     switch (decision) {
       case 'end':
         await this.#waitRuntimeDone(ev.requestId, ev.deadlineMs);
-        await this.#flushAll('end');
+        await this.#flushAll('end', this.#blockingDeadline(ev.deadlineMs));
         return;
       case 'periodic':
-        await this.#flushAll('periodic');
+        await this.#flushAll('periodic', this.#blockingDeadline(ev.deadlineMs));
         return;
       case 'continuous':
         this.#flushNonBlocking('continuous');
@@ -303,6 +308,11 @@ class Supervisor {
       case 'dont':
         return;
     }
+  }
+
+  /** DD_FLUSH_TIMEOUT from now, but never past the invocation's deadline less a margin. */
+  #blockingDeadline(invocationDeadlineMs: number): number {
+    return Math.min(Date.now() + this.#config.flushTimeoutMs, invocationDeadlineMs - INVOCATION_MARGIN_MS);
   }
 
   #broadcastInvocation(event: InvocationEvent): void {
