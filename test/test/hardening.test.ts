@@ -2,6 +2,8 @@
 // never stalls the function, and SHUTDOWN uses its budget without overrunning it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import { rig } from './helpers.js';
 
@@ -68,6 +70,79 @@ test('SHUTDOWN with a silent intake exits before the deadline with a margin', as
     const me = sd.extensions.find((e) => e.name === 'datadog-agent');
     assert.equal(me?.killed, false, 'not SIGKILLed at the deadline');
     assert.ok((me?.exitMs ?? Infinity) < sd.budgetMs - 100, `exit after ${me?.exitMs?.toFixed(0)} ms of ${sd.budgetMs}`);
+  } finally {
+    await r.done();
+  }
+});
+
+/** POSTs to the extension's Telemetry API listener as the platform would; resolves with the status (or the socket error). */
+function postTelemetry(port: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: Number(port), method: 'POST', path: '/', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    req.end(body);
+  });
+}
+
+test('a telemetry batch with deeply nested records neither crashes the extension nor loses the batch\'s other events', async () => {
+  const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' });
+  try {
+    assert.equal((await r.emu.init()).status, 'success');
+    const port = r.env['DD_EXTENSION_TELEMETRY_PORT'] ?? '';
+    const nest = (d: number): string => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
+    const time = new Date().toISOString();
+    const batch = `[{"time":"${time}","type":"platform.start","record":{"requestId":${nest(150_000)}}},`
+      + `{"time":"${time}","type":"platform.runtimeDone","record":{"requestId":"deep-1","status":"success","metrics":${nest(2_000)}}},`
+      + `{"time":"${time}","type":"function","record":${nest(5_000)}},`
+      + `{"time":"${time}","type":"function","record":"after the deep ones"}]`;
+    assert.ok(batch.length < 1024 * 1024);
+    assert.equal(await postTelemetry(port, batch), 200);
+    // Alive: the next invocations go through and their data ships, and so does the batch's plain log line.
+    for (let i = 0; i < 2; i++) assert.equal((await r.emu.invoke({ dsd: 'deep.m:1|c' })).status, 'success');
+    assert.equal(counted(r.intake, 'deep.m'), 2);
+    const sd = await r.emu.shutdown();
+    assert.deepEqual(sd.extensions.map((e) => [e.killed, e.exitCode]), [[false, 0]]);
+    assert.ok(r.intake.logs().some((l) => String(l.message) === 'after the deep ones'), 'the plain record of the batch arrived');
+  } finally {
+    await r.done();
+  }
+});
+
+test('an oversize telemetry body is refused without being read: by Content-Length at once, and mid-stream at the cap', async () => {
+  const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' });
+  try {
+    assert.equal((await r.emu.init()).status, 'success');
+    const port = r.env['DD_EXTENSION_TELEMETRY_PORT'] ?? '';
+    const pid = r.emu.sandboxPids().extensions['datadog-agent'];
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const before = rss();
+    // An absurd length with a few bytes: answered 413 at once, the connection closed (not left waiting for 300 MB).
+    const t0 = Date.now();
+    assert.equal(await postTelemetry(port, '[]', { 'content-length': String(300 * 1024 * 1024) }), 413);
+    assert.ok(Date.now() - t0 < 2_000);
+    // A chunked body that never ends: refused once past 1 MiB; the writer sees the answer or the closed socket.
+    const streamed = await new Promise<number | string>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: Number(port), method: 'POST', path: '/', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 64 && req.write(chunk)) sent++;
+        if (sent < 64) req.once('drain', pump);
+        else req.end();
+      };
+      pump();
+    });
+    assert.ok(streamed === 413 || streamed === 'ECONNRESET' || streamed === 'EPIPE', String(streamed));
+    assert.ok(rss() - before < 12, `RSS grew by ${(rss() - before).toFixed(1)} MB`);
+    assert.equal((await r.emu.invoke({ dsd: 'big.m:1|c' })).status, 'success');
+    assert.equal(counted(r.intake, 'big.m'), 1);
   } finally {
     await r.done();
   }

@@ -117,7 +117,14 @@ export class LogProcessor {
         continue;
       }
       this.counters.records++;
-      const draft = this.#draft(e);
+      let draft: Draft | undefined;
+      try {
+        draft = this.#draft(e);
+      } catch {
+        // A record nested too deep to serialise (RangeError) is dropped alone, counted; the batch goes on.
+        this.counters.malformed++;
+        continue;
+      }
       if (draft === undefined) continue;
       if (e.type === 'platform.start' && draft.requestId !== null) {
         // Lines held before this START belong to it.

@@ -14,8 +14,36 @@ import type { Ingress, PlatformEvent, TcpIngress, UnitSpec } from '@dd-lambda/pr
 import { SupervisorError } from './errors.js';
 import type { WorkerSet } from './workers.js';
 
-/** A Telemetry API batch is at most 256 KiB by our subscription; anything far larger is not the platform. */
-export const MAX_TELEMETRY_BODY = 4 * 1024 * 1024;
+/**
+ * A Telemetry API batch is at most 256 KiB by our subscription and Lambda caps one at 1 MB: a larger body is
+ * refused from its Content-Length (or when the read passes the cap) without being read, and the
+ * connection is closed.
+ */
+export const MAX_TELEMETRY_BODY = 1024 * 1024;
+/**
+ * Platform records travel to units as plain data no deeper and no larger than this: every field a unit
+ * reads is at most three levels down (`record.metrics.durationMs`, `record.spans[0].name`), and a record
+ * nested 200,000 levels deep would otherwise overflow the structured clone's stack in postMessage.
+ */
+export const RECORD_MAX_DEPTH = 4;
+export const RECORD_MAX_ITEMS = 64;
+export const RECORD_MAX_STRING = 4096;
+
+/** A bounded copy of parsed JSON: deeper levels, items past the cap and non-JSON values are left out. */
+export function boundedCopy(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'string') return v.length > RECORD_MAX_STRING ? v.slice(0, RECORD_MAX_STRING) : v;
+  if (depth >= RECORD_MAX_DEPTH || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) return v.slice(0, RECORD_MAX_ITEMS).map((x) => boundedCopy(x, depth + 1) ?? null);
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (n++ >= RECORD_MAX_ITEMS) break;
+    const c = boundedCopy(x, depth + 1);
+    if (c !== undefined) out[k] = c;
+  }
+  return out;
+}
 /** Datagrams are handed over once per event-loop turn, or sooner when a batch reaches this size. */
 export const DATAGRAM_BATCH_BYTES = 64 * 1024;
 
@@ -203,21 +231,33 @@ export class IngressServers {
       req.resume();
       return;
     }
+    const refuse = (): void => {
+      this.counters.refusedTelemetryBatches++;
+      // Connection: close, so node:http ends the socket after the answer instead of draining the body.
+      res.writeHead(413, { connection: 'close' }).end();
+    };
+    req.on('error', () => undefined);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_TELEMETRY_BODY) {
+      refuse();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
     req.on('data', (c: Buffer) => {
+      if (tooBig) return;
       size += c.length;
-      if (size > MAX_TELEMETRY_BODY) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      if (tooBig) {
-        this.counters.refusedTelemetryBatches++;
-        res.writeHead(413).end();
+      if (size <= MAX_TELEMETRY_BODY) {
+        chunks.push(c);
         return;
       }
+      tooBig = true;
+      chunks.length = 0;
+      refuse();
+    });
+    req.on('end', () => {
+      if (tooBig) return;
       this.#lastTelemetryAt = Date.now();
       const body = Buffer.concat(chunks, size);
       if (!this.#accept(body)) {
@@ -259,7 +299,16 @@ export class IngressServers {
       this.counters.badTelemetryBatches++;
       return [];
     }
-    return (events as PlatformEvent[]).filter((e) => typeof e?.type === 'string' && e.type.startsWith('platform.'));
+    // Only well-formed platform events go on, as bounded copies: nothing a socket receives can make a
+    // later postMessage or a unit throw.
+    const out: PlatformEvent[] = [];
+    for (const e of events as unknown[]) {
+      if (e === null || typeof e !== 'object') continue;
+      const { type, time, record } = e as Record<string, unknown>;
+      if (typeof type !== 'string' || !type.startsWith('platform.') || type.length > 64) continue;
+      out.push({ type, time: typeof time === 'string' ? time.slice(0, 64) : '', record: boundedCopy(record) ?? null });
+    }
+    return out;
   }
 
   /** SHUTDOWN: stop accepting new TCP connections and datagrams; hand over what was received. */

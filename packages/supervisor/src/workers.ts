@@ -256,7 +256,14 @@ export class WorkerSet {
       return false;
     }
     if (s.ready && s.worker) {
-      s.worker.postMessage(msg, transfer);
+      try {
+        s.worker.postMessage(msg, transfer);
+      } catch (err) {
+        // A message the structured clone cannot take (what reaches here is bounded, so this is a bug): dropped, counted, never thrown into a socket handler.
+        this.stats.droppedBytes += bytes;
+        this.#o.logger.error({ err, unit, tag: msg.t }, 'message to a worker could not be sent; dropped');
+        return false;
+      }
       return true;
     }
     if (s.queuedBytes + bytes > MAX_QUEUED_BYTES) {

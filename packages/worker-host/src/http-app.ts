@@ -145,10 +145,26 @@ export class RawBodyApp {
       this.#send(req, res, { status: 404, body: 'Not Found' });
       return;
     }
+    const run = (request: RawRequest, close: boolean): void => {
+      let out: RawReply | Promise<RawReply>;
+      try {
+        out = route.handler(request);
+      } catch (err) {
+        this.#fail(req, res, err, request, close);
+        return;
+      }
+      if (out instanceof Promise) out.then((r) => this.#send(req, res, r, close), (err: unknown) => this.#fail(req, res, err, request, close));
+      else this.#send(req, res, out, close);
+    };
+    // Over the limit, by Content-Length or while reading: refused (413) or handled with no body, at once;
+    // either way the connection closes, so an absurd body is never read to its end.
+    const overLimit = (message: string): void => {
+      if (route.oversize === 'reject') this.#fail(req, res, new BodyTooLargeError(message), base, true);
+      else run({ ...base, oversize: true }, true);
+    };
     const declared = Number(header(req, 'content-length'));
-    if (Number.isFinite(declared) && declared > route.bodyLimit && route.oversize === 'reject') {
-      // Refused before reading: the connection closes instead of draining an absurd body.
-      this.#fail(req, res, new BodyTooLargeError(`request body of ${declared} bytes is over the ${route.bodyLimit}-byte limit`), base, true);
+    if (Number.isFinite(declared) && declared > route.bodyLimit) {
+      overLimit(`request body of ${declared} bytes is over the ${route.bodyLimit}-byte limit`);
       return;
     }
     const chunks: Buffer[] = [];
@@ -163,20 +179,11 @@ export class RawBodyApp {
       }
       over = true;
       chunks.length = 0;
-      if (route.oversize === 'reject') this.#fail(req, res, new BodyTooLargeError(`request body is over the ${route.bodyLimit}-byte limit`), base, true);
+      overLimit(`request body is over the ${route.bodyLimit}-byte limit`);
     });
     req.once('end', () => {
-      if (over && route.oversize === 'reject') return;
-      const request: RawRequest = { ...base, body: over || size === 0 ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), oversize: over };
-      let out: RawReply | Promise<RawReply>;
-      try {
-        out = route.handler(request);
-      } catch (err) {
-        this.#fail(req, res, err, request);
-        return;
-      }
-      if (out instanceof Promise) out.then((r) => this.#send(req, res, r), (err: unknown) => this.#fail(req, res, err, request));
-      else this.#send(req, res, out);
+      if (over) return;
+      run({ ...base, body: size === 0 ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) }, false);
     });
   }
 
