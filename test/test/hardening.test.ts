@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import { rig } from './helpers.js';
 
@@ -144,6 +145,36 @@ test('an oversize telemetry body is refused without being read: by Content-Lengt
     assert.equal((await r.emu.invoke({ dsd: 'big.m:1|c' })).status, 'success');
     assert.equal(counted(r.intake, 'big.m'), 1);
   } finally {
+    await r.done();
+  }
+});
+
+/** Opens a request that announces `length` bytes, sends a few, and holds the connection open. */
+function holdOpen(port: string, path: string, contentType: string): net.Socket {
+  const s = net.connect(Number(port), '127.0.0.1');
+  s.on('error', () => undefined);
+  s.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\nContent-Length: 100000\r\n\r\n[{"time":`);
+  return s;
+}
+
+test('requests held open at SHUTDOWN (a telemetry body and a trace body that never complete) do not hold the drain: the final REPORT arrives, exit is early', async () => {
+  const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'periodically,600000' });
+  const held: net.Socket[] = [];
+  try {
+    const last = await r.emu.invoke({ dsd: 'held.m:1|c' });
+    assert.equal(last.status, 'success');
+    held.push(holdOpen(r.env['DD_EXTENSION_TELEMETRY_PORT'] ?? '', '/', 'application/json'));
+    held.push(holdOpen(r.env['DD_APM_RECEIVER_PORT'] ?? '', '/v0.4/traces', 'application/msgpack'));
+    await sleep(100);
+    const sd = await r.emu.shutdown();
+    const me = sd.extensions.find((e) => e.name === 'datadog-agent');
+    assert.deepEqual([me?.killed, me?.exitCode], [false, 0]);
+    assert.ok((me?.exitMs ?? Infinity) < 1_500, `exit after ${me?.exitMs?.toFixed(0)} ms of ${sd.budgetMs}`);
+    assert.equal(counted(r.intake, 'held.m'), 1);
+    const reports = r.intake.logs().map((l) => String(l.message)).filter((m) => m.startsWith('REPORT RequestId'));
+    assert.ok(reports.some((m) => m.includes(last.requestId)), 'the last REPORT line arrived');
+  } finally {
+    for (const s of held) s.destroy();
     await r.done();
   }
 });

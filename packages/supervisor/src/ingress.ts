@@ -320,13 +320,20 @@ export class IngressServers {
     this.#sendBatch();
   }
 
-  /** Last: the telemetry listener (the platform may still deliver the final report). */
-  async close(): Promise<void> {
+  /**
+   * Last: the telemetry listener (the platform may still deliver the final report). A request still
+   * open after `graceMs` (a body that never completes) is cut, so it cannot hold SHUTDOWN.
+   */
+  async close(graceMs = 100): Promise<void> {
     this.stopInputs();
     const t = this.#telemetry;
     if (t) {
       t.closeIdleConnections();
-      await new Promise<void>((r) => t.close(() => r()));
+      const closed = new Promise<void>((r) => t.close(() => r()));
+      const timer = setTimeout(() => t.closeAllConnections(), graceMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
     }
   }
 }

@@ -33,6 +33,12 @@ export const INVOCATION_MARGIN_MS = 200;
 /** After SHUTDOWN, wait for the platform's last telemetry until it is quiet this long (bottlecap waits up to 300 ms). */
 export const TELEMETRY_QUIET_MS = 50;
 export const TELEMETRY_WAIT_MAX_MS = 300;
+/**
+ * How long SHUTDOWN lets requests in flight finish before the final flush: a request held open (a body
+ * that never completes) must not eat the budget the final flush needs. What is still open after the
+ * flush is destroyed.
+ */
+export const DRAIN_MAX_MS = 300;
 export const REGISTER_ATTEMPTS = 3;
 
 export interface RunOptions {
@@ -407,7 +413,7 @@ class Supervisor {
       // 3. Threads still starting get their queued input and the commands once READY.
       // 4. Drain (finish in-flight requests), then the final flush, both acknowledged.
       await this.#flushChain;
-      const drained = await workers.request('SHUTDOWN', 'shutdown', deadline);
+      const drained = await workers.request('SHUTDOWN', 'shutdown', Math.min(deadline, Date.now() + DRAIN_MAX_MS));
       const drainFailed = drained.filter((r) => !r.ok);
       if (drainFailed.length > 0) this.#log.warn({ failed: summary(drainFailed).failed }, 'drain incomplete');
       reports = await this.#flushAll('shutdown', deadline);

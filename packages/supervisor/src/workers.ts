@@ -329,7 +329,12 @@ export class WorkerSet {
   /** Terminates every thread; restarts stop. */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const s of this.#slots) this.#dropQueued(s);
+    for (const s of this.#slots) {
+      this.#dropQueued(s);
+      // Connections still open after the final flush (a client holding a request open) end here.
+      for (const c of s.connections) c.destroy();
+      s.connections.clear();
+    }
     await Promise.all(this.#slots.map((s) => s.worker?.terminate()));
   }
 }
