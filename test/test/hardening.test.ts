@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
-import { rig } from './helpers.js';
+import { fixtures, rig } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const emitted = (intake: FakeIntake): string[] => intake.logs().map((l) => String(l.message)).filter((m) => m.includes('emitted {')).sort();
@@ -175,6 +176,28 @@ test('requests held open at SHUTDOWN (a telemetry body and a trace body that nev
     assert.ok(reports.some((m) => m.includes(last.requestId)), 'the last REPORT line arrived');
   } finally {
     for (const s of held) s.destroy();
+    await r.done();
+  }
+});
+
+test('a duplicate start-invocation does not leak into the next invocation; a start/end pair for a request that never existed makes no span', async () => {
+  const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' }, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'universal-function') } });
+  try {
+    const apigw = (p: string, traceId: string): Record<string, unknown> => ({
+      resource: p, path: p, httpMethod: 'GET', headers: { 'x-datadog-trace-id': traceId, 'x-datadog-parent-id': '7' },
+      requestContext: { stage: 'prod', requestId: `req${traceId}`, apiId: 'api1', domainName: 'api.example.com', requestTimeEpoch: Date.now(), path: `/prod${p}`, httpMethod: 'GET', resourcePath: p },
+    });
+    const one = await r.emu.invoke({ mode: 'double-start', events: [apigw('/first', '111'), apigw('/second', '222')] });
+    const two = await r.emu.invoke({ mode: 'none' });
+    const ghost = await r.emu.invoke({ mode: 'ghost' });
+    for (const res of [one, two, ghost]) assert.equal(res.status, 'success');
+    await r.emu.shutdown();
+    const spans = r.intake.spans().map((s) => s.span);
+    const lambdas = spans.filter((s) => s.name === 'aws.lambda');
+    assert.deepEqual(lambdas.map((s) => [s.meta['request_id'], String(s.traceID)]), [[one.requestId, '222']], 'one span, for the first invocation, with its latest start');
+    assert.ok(!spans.some((s) => s.meta['request_id'] === two.requestId || s.meta['request_id'] === ghost.requestId || s.meta['request_id'] === 'ghost-request'));
+    assert.ok(!spans.some((s) => String(s.meta['http.url'] ?? '').includes('/first')), 'no inferred span from the replaced start');
+  } finally {
     await r.done();
   }
 });

@@ -81,9 +81,13 @@ interface Context {
   errored: boolean;
   oom: boolean;
   spanSent: boolean;
+  /** platform.report was read: with the span made (or no tracer), the context is forgotten. */
+  reported: boolean;
   /** The aws.lambda span once made (the cold-start span hangs under the first one). */
-  spanIds: { traceId: bigint; spanId: bigint; traceIdHigh: string | undefined } | undefined;
+  spanIds: SpanIds | undefined;
 }
+
+type SpanIds = { traceId: bigint; spanId: bigint; traceIdHigh: string | undefined };
 
 export interface ProcessorCounters {
   invocations: number;
@@ -91,6 +95,10 @@ export interface ProcessorCounters {
   unpairedEnds: number;
   badBodies: number;
   evicted: number;
+  /** A second start-invocation for an invocation that had one (the latest wins). */
+  duplicateStarts: number;
+  /** start-invocation calls for a request id no INVOKE ever named (dropped). */
+  unknownRequests: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -114,7 +122,7 @@ function decU64(s: string | undefined): bigint | undefined {
 }
 
 export class InvocationProcessor {
-  readonly counters: ProcessorCounters = { invocations: 0, spans: 0, unpairedEnds: 0, badBodies: 0, evicted: 0 };
+  readonly counters: ProcessorCounters = { invocations: 0, spans: 0, unpairedEnds: 0, badBodies: 0, evicted: 0, duplicateStarts: 0, unknownRequests: 0 };
   readonly #o: ProcessorOptions;
   readonly #now: () => number;
   readonly #newId: () => bigint;
@@ -123,8 +131,12 @@ export class InvocationProcessor {
   #procRequest: string | undefined;
   #seq = 0;
   #current: string | undefined;
-  /** start-invocation calls that came before their INVOKE reached us (no request id header). */
-  #unpaired: TracerState[] = [];
+  /** A start-invocation (no request id header) made while no invocation ran: the next INVOKE takes it. */
+  #unpaired: TracerState | undefined;
+  /** start-invocation calls naming a request id not seen yet: its INVOKE takes it, the next other INVOKE drops it. */
+  readonly #early = new Map<string, TracerState>();
+  /** The first invocation's aws.lambda span, for the cold-start span (its context is gone by then). */
+  #firstSpan: SpanIds | undefined;
   #sandboxStartMs: number;
   #initDurationSent = false;
   #cold: { name: string; startMs: number | undefined; durationMs: number | undefined; link: TracerSpanMessage | undefined; sent: boolean } = { name: 'aws.lambda.cold_start', startMs: undefined, durationMs: undefined, link: undefined, sent: false };
@@ -183,7 +195,7 @@ export class InvocationProcessor {
     const proactive = first && this.#o.managed === false && nowMs - this.#sandboxStartMs > PROACTIVE_INIT_MS;
     ctx = {
       requestId, seq, coldStart: first && !proactive && !this.#o.managed, proactive, invokeMs: undefined, startMs: undefined, runtime: undefined,
-      tracer: undefined, end: undefined, placeholder: undefined, errored: false, oom: false, spanSent: false, spanIds: undefined,
+      tracer: undefined, end: undefined, placeholder: undefined, errored: false, oom: false, spanSent: false, reported: false, spanIds: undefined,
     };
     this.#contexts.set(requestId, ctx);
     if (this.#contexts.size > MAX_CONTEXTS) {
@@ -202,7 +214,14 @@ export class InvocationProcessor {
     this.#current = requestId;
     this.counters.invocations++;
     this.#metric('invocations', 1, ctx, atMs);
-    const waiting = this.#unpaired.shift();
+    // Tracer calls that came before this INVOKE: the one naming this request, else one made between
+    // invocations. Early calls for other ids name requests that never came: dropped, not carried on.
+    const named = this.#early.get(requestId);
+    this.#early.delete(requestId);
+    this.counters.unknownRequests += this.#early.size;
+    this.#early.clear();
+    const waiting = named ?? this.#unpaired;
+    this.#unpaired = undefined;
     if (waiting !== undefined && ctx.tracer === undefined) ctx.tracer = waiting;
     if (this.#proc !== undefined && !this.#o.managed) {
       this.#proc.begin();
@@ -300,6 +319,8 @@ export class InvocationProcessor {
     if (this.#o.managed) {
       // Managed instances have no runtimeDone: the report carries the invocation's outcome.
       this.#runtimeDone({ requestId: id, status, errorType: r['errorType'], metrics: { durationMs: duration } }, atMs);
+      ctx.reported = true;
+      this.#maybeForget(ctx);
       return;
     }
     const billed = num(m['billedDurationMs']);
@@ -324,6 +345,8 @@ export class InvocationProcessor {
     if (restore !== undefined) this.#metric('snapstart_restore_duration', restore / 1000, ctx, atMs);
     if (status !== 'success') this.#error(ctx, atMs);
     if (str(r['errorType']) === OOM_ERROR_TYPE || (size !== undefined && used !== undefined && used >= size)) this.#outOfMemory(ctx, atMs);
+    ctx.reported = true;
+    this.#maybeForget(ctx);
   }
 
   /** An out-of-memory line in the logs (from the logs unit); without a request id, the current one. */
@@ -351,12 +374,7 @@ export class InvocationProcessor {
     }
     // The event is kept only for payload capture, and only until the span is made (it may be 6 MiB).
     const state: TracerState = { startedAt: this.#now(), extracted, trigger, request: this.#o.capturePayload ? event : undefined };
-    const id = lower['lambda-runtime-aws-request-id'] ?? this.#current;
-    const ctx = id === undefined ? undefined : this.#context(id);
-    // Taken already (the previous invocation's runtimeDone is still in flight): this one's INVOKE pairs it.
-    if (ctx !== undefined && ctx.tracer === undefined) ctx.tracer = state;
-    else this.#unpaired.push(state);
-    if (this.#unpaired.length > 16) this.#unpaired.shift();
+    this.#pairStart(lower['lambda-runtime-aws-request-id'], state);
     const out: Record<string, string> = {};
     if (extracted !== undefined) {
       out['x-datadog-trace-id'] = extracted.traceId.toString();
@@ -366,21 +384,59 @@ export class InvocationProcessor {
     return out;
   }
 
+  /**
+   * Which invocation a start-invocation belongs to. By request id: that invocation once its INVOKE is
+   * known, else held for it. Without one: the running invocation (a second call replaces the first:
+   * its end-invocation will follow the latest), else the next INVOKE.
+   */
+  #pairStart(headerId: string | undefined, state: TracerState): void {
+    if (headerId !== undefined) {
+      const known = this.#known(headerId);
+      if (known !== undefined) this.#attach(known, state);
+      else {
+        if (this.#early.size >= 16) {
+          this.#early.delete(this.#early.keys().next().value as string);
+          this.counters.unknownRequests++;
+        }
+        this.#early.set(headerId, state);
+      }
+      return;
+    }
+    const running = this.#current === undefined ? undefined : this.#known(this.#current);
+    if (running !== undefined && running.runtime === undefined) {
+      this.#attach(running, state);
+      return;
+    }
+    if (this.#unpaired !== undefined) this.counters.duplicateStarts++;
+    this.#unpaired = state;
+  }
+
+  #attach(ctx: Context, state: TracerState): void {
+    if (ctx.tracer !== undefined) {
+      this.counters.duplicateStarts++;
+      // Ended or finished already: a late duplicate changes nothing.
+      if (ctx.end !== undefined || ctx.spanSent) return;
+    }
+    ctx.tracer = state;
+  }
+
+  /** The context of a request the platform or INVOKE named (never one a tracer call alone made up). */
+  #known(id: string): Context | undefined {
+    const ctx = this.#contexts.get(id);
+    return ctx !== undefined && (ctx.invokeMs !== undefined || ctx.startMs !== undefined) ? ctx : undefined;
+  }
+
   /** POST /lambda/end-invocation. */
   endInvocation(headers: Record<string, unknown>, body: Buffer | undefined): void {
     const lower = lowerCarrier(headers);
     const { value: response, ok } = parseBody(body);
     if (!ok) this.counters.badBodies++;
     const id = lower['lambda-runtime-aws-request-id'];
-    let ctx = id === undefined ? undefined : this.#context(id);
-    if (ctx === undefined) {
-      // No request id: the latest invocation a tracer started and has not ended.
-      for (const c of [...this.#contexts.values()].reverse()) {
-        if (c.tracer !== undefined && c.end === undefined) {
-          ctx = c;
-          break;
-        }
-      }
+    let ctx = id === undefined ? undefined : this.#known(id);
+    if (ctx === undefined && id === undefined) {
+      // No request id: the latest invocation, if a tracer started it and has not ended it.
+      const last = [...this.#contexts.values()].pop();
+      if (last !== undefined && last.tracer !== undefined && last.end === undefined && this.#known(last.requestId) !== undefined) ctx = last;
     }
     if (ctx === undefined) {
       this.counters.unpairedEnds++;
@@ -418,8 +474,15 @@ export class InvocationProcessor {
 
   /** SHUTDOWN: every invocation a tracer started goes out with what is known. */
   finishAll(): void {
-    for (const ctx of this.#contexts.values()) if (!ctx.spanSent && ctx.tracer !== undefined) this.#finish(ctx);
+    for (const ctx of [...this.#contexts.values()]) if (!ctx.spanSent && ctx.tracer !== undefined && this.#known(ctx.requestId) !== undefined) this.#finish(ctx);
     this.#maybeColdStart();
+  }
+
+  /** Nothing survives its invocation: once reported and its span made (or not to be made), the context goes. */
+  #maybeForget(ctx: Context): void {
+    if (!ctx.reported || ctx.runtime === undefined || (ctx.tracer !== undefined && !ctx.spanSent)) return;
+    this.#contexts.delete(ctx.requestId);
+    if (this.#current === ctx.requestId) this.#current = undefined;
   }
 
   #finish(ctx: Context): void {
@@ -499,9 +562,11 @@ export class InvocationProcessor {
     tracer.request = undefined;
     if (ctx.end !== undefined) ctx.end.response = undefined;
     ctx.spanIds = { traceId, spanId, traceIdHigh: meta['_dd.p.tid'] };
+    if (ctx.seq === 1 && ctx.coldStart) this.#firstSpan = ctx.spanIds;
     this.counters.spans += out.length;
     this.#o.emitSpans(out);
     if (ctx.seq === 1) this.#maybeColdStart();
+    this.#maybeForget(ctx);
   }
 
   /**
@@ -515,9 +580,9 @@ export class InvocationProcessor {
     if (cold.link !== undefined) {
       ids = { traceId: cold.link.traceId, spanId: cold.link.spanId, parentId: cold.link.parentId, tid: undefined };
     } else {
-      const first = [...this.#contexts.values()].find((c) => c.seq === 1);
-      if (first === undefined || !first.coldStart || first.spanIds === undefined) return;
-      ids = { traceId: first.spanIds.traceId, spanId: this.#newId(), parentId: first.spanIds.spanId, tid: first.spanIds.traceIdHigh };
+      const first = this.#firstSpan;
+      if (first === undefined) return;
+      ids = { traceId: first.traceId, spanId: this.#newId(), parentId: first.spanId, tid: first.traceIdHigh };
     }
     cold.sent = true;
     const s = span({ name: cold.name, service: this.service, resource: this.#o.functionName, type: 'serverless', traceId: ids.traceId, spanId: ids.spanId, parentId: ids.parentId, startMs: cold.startMs, durationMs: cold.durationMs });

@@ -138,7 +138,7 @@ test('garbage bodies are read as {} and counted; an end with nothing to pair is 
   assert.deepEqual(h.p.startInvocation({}, Buffer.from('{not json')), {});
   h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'nope' }, Buffer.from('\u0000\u0001'));
   h.p.endInvocation({}, undefined);
-  assert.deepEqual([h.p.counters.badBodies, h.p.counters.unpairedEnds], [2, 1]);
+  assert.deepEqual([h.p.counters.badBodies, h.p.counters.unpairedEnds], [2, 2], 'an end for an id no INVOKE named pairs with nothing');
   assert.equal(maybeBase64('true'), 'true');
   assert.equal(maybeBase64('plain message'), 'plain message');
   assert.equal(maybeBase64(b64('decoded ✓')), 'decoded ✓');
@@ -149,4 +149,41 @@ test('garbage bodies are read as {} and counted; an end with nothing to pair is 
   late.p.endInvocation({}, undefined);
   late.p.platform([invocationEvents('r9', T0, { runtimeMs: 1, reportMs: 2 }).done]);
   assert.equal(byName(late.spans, 'aws.lambda').meta['request_id'], 'r9');
+});
+
+test('a duplicate start-invocation stays in its invocation: the latest wins, and the next invocation (no tracer calls) gets no span', () => {
+  const h = harness();
+  const api = (url: string): Buffer => Buffer.from(JSON.stringify({ resource: '/a', path: url, httpMethod: 'GET', headers: { 'x-datadog-trace-id': url === '/first' ? '111' : '222', 'x-datadog-parent-id': '5' }, requestContext: { stage: 'prod', requestId: 'q', apiId: 'api1', domainName: 'api.example.com', requestTimeEpoch: T0 } }));
+  h.p.invoke('r1', T0);
+  const e1 = invocationEvents('r1', T0, { runtimeMs: 10, reportMs: 12 });
+  h.p.platform([e1.start]);
+  h.p.startInvocation({}, api('/first'));
+  h.p.startInvocation({}, api('/second'));
+  h.p.endInvocation({}, Buffer.from('{"statusCode":200}'));
+  h.p.platform([e1.done, e1.report]);
+  const first = h.spans.filter((s) => s.name === 'aws.lambda');
+  assert.equal(first.length, 1);
+  assert.equal(first[0]?.traceId, 222n, 'the latest start of the invocation');
+  assert.equal(h.p.counters.duplicateStarts, 1);
+  const before = h.spans.length;
+  h.p.invoke('r2', T0 + 100);
+  const e2 = invocationEvents('r2', T0 + 100, { runtimeMs: 10, reportMs: 12 });
+  h.p.platform([e2.start, e2.done, e2.report]);
+  h.p.finishAll();
+  assert.deepEqual(h.spans.slice(before).map((s) => s.name).filter((n) => n !== 'aws.lambda.cold_start'), [], 'nothing leaked into r2');
+});
+
+test('a start/end pair for a request id no INVOKE named makes no span; a start naming the next request waits for its INVOKE', () => {
+  const h = harness();
+  h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'ghost' }, Buffer.from('{}'));
+  h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'ghost' }, Buffer.from('{}'));
+  h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from('{}'));
+  h.p.invoke('r1', T0);
+  h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from('{}'));
+  const e = invocationEvents('r1', T0, { runtimeMs: 10, reportMs: 12 });
+  h.p.platform([e.start, e.done, e.report]);
+  h.p.finishAll();
+  const spans = h.spans.filter((s) => s.name === 'aws.lambda');
+  assert.deepEqual(spans.map((s) => s.meta['request_id']), ['r1']);
+  assert.deepEqual([h.p.counters.unknownRequests, h.p.counters.unpairedEnds], [1, 1]);
 });
