@@ -2,6 +2,7 @@
 // never stalls the function, and SHUTDOWN uses its budget without overrunning it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -197,6 +198,31 @@ test('a duplicate start-invocation does not leak into the next invocation; a sta
     assert.deepEqual(lambdas.map((s) => [s.meta['request_id'], String(s.traceID)]), [[one.requestId, '222']], 'one span, for the first invocation, with its latest start');
     assert.ok(!spans.some((s) => s.meta['request_id'] === two.requestId || s.meta['request_id'] === ghost.requestId || s.meta['request_id'] === 'ghost-request'));
     assert.ok(!spans.some((s) => String(s.meta['http.url'] ?? '').includes('/first')), 'no inferred span from the replaced start');
+  } finally {
+    await r.done();
+  }
+});
+
+test('a DogStatsD burst past the receive buffer: the kernel\'s drops are counted and reach Datadog as a metric', async () => {
+  const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end', DD_DOGSTATSD_SO_RCVBUF: '4096' });
+  try {
+    assert.equal((await r.emu.init()).status, 'success');
+    const N = 20_000;
+    const sock = dgram.createSocket('udp4');
+    const line = Buffer.from('burst.m:1|c');
+    await new Promise<void>((resolve) => {
+      let done = 0;
+      for (let i = 0; i < N; i++) sock.send(line, Number(r.env['DD_DOGSTATSD_PORT']), '127.0.0.1', () => ++done === N && resolve());
+    });
+    sock.close();
+    await sleep(200);
+    assert.equal((await r.emu.invoke({})).status, 'success');
+    const received = counted(r.intake, 'burst.m');
+    const dropped = counted(r.intake, 'datadog.serverless.dogstatsd.packets_dropped');
+    assert.ok(dropped > 0, `no drop reported (received ${received} of ${N})`);
+    assert.equal(received + dropped, N, 'every datagram is either counted or reported dropped');
+    const warn = r.logs.json.find((j) => j['code'] === 'SV_ERR_UDP_DROPS');
+    assert.equal(warn?.['dropped'], dropped);
   } finally {
     await r.done();
   }

@@ -4,7 +4,7 @@
 // (acknowledged here, forwarded unparsed to the logs unit; platform events extracted for whoever
 // needs them). The sockets stay open across worker restarts.
 import dgram from 'node:dgram';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Config } from '@dd-lambda/config';
@@ -47,11 +47,39 @@ export function boundedCopy(v: unknown, depth = 0): unknown {
 /** Datagrams are handed over once per event-loop turn, or sooner when a batch reaches this size. */
 export const DATAGRAM_BATCH_BYTES = 64 * 1024;
 
+/** The metric the kernel's drops of DogStatsD datagrams are counted in (a count, with the function's tags). */
+export const UDP_DROPS_METRIC = 'datadog.serverless.dogstatsd.packets_dropped';
+
+/**
+ * Datagrams the kernel dropped for the socket bound to 127.0.0.1:`port` (its receive buffer was full):
+ * the `drops` column of /proc/net/udp. Undefined where the file or the socket is not found.
+ */
+export function kernelUdpDrops(port: number, file = '/proc/net/udp'): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local) {
+      const drops = Number(f[f.length - 1]);
+      return Number.isFinite(drops) ? drops : undefined;
+    }
+  }
+  return undefined;
+}
+
 export interface IngressCounters {
   /** TCP connections closed because no unit serves their port. */
   unownedConnections: number;
   datagrams: number;
+  /** Datagrams we could not hand to the DogStatsD unit. */
   droppedDatagrams: number;
+  /** Datagrams the kernel dropped before we could read them (receive buffer full), per /proc/net/udp. */
+  kernelDroppedDatagrams: number;
   telemetryBatches: number;
   badTelemetryBatches: number;
   refusedTelemetryBatches: number;
@@ -78,7 +106,8 @@ function owners(units: readonly UnitSpec[]): Map<Ingress, string> {
 
 export class IngressServers {
   readonly #o: IngressOptions;
-  readonly counters: IngressCounters = { unownedConnections: 0, datagrams: 0, droppedDatagrams: 0, telemetryBatches: 0, badTelemetryBatches: 0, refusedTelemetryBatches: 0 };
+  readonly counters: IngressCounters = { unownedConnections: 0, datagrams: 0, droppedDatagrams: 0, kernelDroppedDatagrams: 0, telemetryBatches: 0, badTelemetryBatches: 0, refusedTelemetryBatches: 0 };
+  #kernelDropsBase: number | undefined;
   readonly #workers: WorkerSet;
   readonly #owners: Map<Ingress, string>;
   readonly #platformUnits: string[];
@@ -186,6 +215,8 @@ export class IngressServers {
       sock.on('message', (msg) => this.#onDatagram(msg));
       sock.bind({ port, address: '127.0.0.1', exclusive: true }, () => {
         sock.off('error', onError);
+        // Drops before our first flush count from the socket's birth: a new socket starts at 0.
+        this.#kernelDropsBase = 0;
         sock.on('error', (err) => this.#o.logger.error({ err }, 'DogStatsD socket error'));
         resolve();
       });
@@ -309,6 +340,26 @@ export class IngressServers {
       out.push({ type, time: typeof time === 'string' ? time.slice(0, 64) : '', record: boundedCopy(record) ?? null });
     }
     return out;
+  }
+
+  /**
+   * Reads the kernel's drop counter for the DogStatsD socket; the drops since the last call are counted
+   * and sent into the DogStatsD pipeline as one more line (so they reach Datadog with this flush's
+   * metrics). Returns that number. Called before each flush.
+   */
+  collectKernelDrops(): number {
+    if (this.#udp === undefined || this.#stopped) return 0;
+    const total = kernelUdpDrops(this.#o.config.ports.dogstatsd);
+    if (total === undefined) return 0;
+    const base = this.#kernelDropsBase ?? 0;
+    this.#kernelDropsBase = total;
+    const delta = Math.max(0, total - base);
+    if (delta > 0) {
+      this.counters.kernelDroppedDatagrams += delta;
+      this.#onDatagram(Buffer.from(`${UDP_DROPS_METRIC}:${delta}|c`));
+      this.#sendBatch();
+    }
+    return delta;
   }
 
   /** SHUTDOWN: stop accepting new TCP connections and datagrams; hand over what was received. */

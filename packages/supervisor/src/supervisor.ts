@@ -371,8 +371,11 @@ class Supervisor {
       if (!workers || workers.size === 0) return [];
       this.#flush.flushed(Date.now());
       const t0 = performance.now();
+      // Datagrams the kernel dropped since the last flush go out with this one (counted and as a metric).
+      const udpDrops = this.#ingress?.collectKernelDrops() ?? 0;
+      if (udpDrops > 0) this.#log.warn({ code: 'SV_ERR_UDP_DROPS', dropped: udpDrops, total: this.#ingress?.counters.kernelDroppedDatagrams }, 'the kernel dropped DogStatsD datagrams (receive buffer full); see DD_DOGSTATSD_SO_RCVBUF');
       const reports = await workers.request('FLUSH', reason, deadline);
-      const s = summary(reports);
+      const s = { ...summary(reports), udpDrops };
       this.#totals.flushes++;
       this.#totals.sent += s.sent;
       this.#totals.dropped += s.dropped;

@@ -7,6 +7,7 @@ import { loadConfig } from '@dd-lambda/config';
 import { createLogger } from '@dd-lambda/logger';
 import type { PlatformEvent, ToWorker, UnitSpec } from '@dd-lambda/protocol';
 import { IngressServers } from '../src/index.js';
+import { kernelUdpDrops } from '../src/ingress.js';
 import type { WorkerSet } from '../src/index.js';
 
 test('the trace socket: DD_APM_RECEIVER_SOCKET on Unix, the named pipe of DD_APM_WINDOWS_PIPE_NAME on Windows', () => {
@@ -63,4 +64,20 @@ test('platform events are read from a telemetry batch that is transferred (detac
     await ingress.close();
     channel.port1.close();
   }
+});
+
+test('kernel UDP drops are read from /proc/net/udp for 127.0.0.1:port', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'udp-')), 'udp');
+  writeFileSync(file, [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    '  101: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1111 2 0000000000000000 3',
+    '  275: 0100007F:1FBD 00000000:0000 07 00000000:00034000 00:00000000 00000000     0        0 2222 2 0000000000000000 1234',
+    '',
+  ].join('\n'));
+  assert.equal(kernelUdpDrops(8125, file), 1234);
+  assert.equal(kernelUdpDrops(8126, file), undefined);
+  assert.equal(kernelUdpDrops(8125, '/nonexistent'), undefined);
 });
