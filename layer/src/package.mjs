@@ -5,7 +5,9 @@
 // Per architecture it adds msgpackr's native string extractor (N-API, glibc). Size budgets are
 // checked here: the build fails when a zip is over its budget.
 // usage: node layer/src/package.mjs [--arch x86_64|arm64]... [--flavor full|slim]... [--out DIR]
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARCHES, NODE_VERSION, msgpackrExtract, nodeBinary } from './artifacts.mjs';
@@ -50,6 +52,40 @@ export function layerEntries(arch, flavor) {
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** How this host can run an architecture's Node: natively, under qemu-user with that architecture's C/C++ runtime, or not. */
+function runnerFor(arch) {
+  const native = (process.arch === 'x64' && arch === 'x86_64') || (process.arch === 'arm64' && arch === 'arm64');
+  if (native) return [];
+  const qemu = arch === 'arm64' ? ['/usr/bin/qemu-aarch64-static', '/usr/aarch64-linux-gnu'] : ['/usr/bin/qemu-x86_64-static', '/usr/x86_64-linux-gnu'];
+  return existsSync(qemu[0]) && existsSync(qemu[1]) ? [qemu[0], '-L', qemu[1]] : undefined;
+}
+
+/**
+ * The stripped binary that goes in the zip must start: run it (natively or under qemu) and check the
+ * architecture and version it reports. Where it cannot be run here, CI fails and a local build warns.
+ */
+function smokeTest(arch, binary) {
+  const runner = runnerFor(arch);
+  if (runner === undefined) {
+    const msg = `layer: cannot run the ${arch} Node on this host to check it (install qemu-user-static and the ${arch} C/C++ runtime)`;
+    if (process.env.CI === 'true') throw new Error(msg);
+    console.warn(`${msg}; not checked`);
+    return;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ddl-node-'));
+  try {
+    const file = path.join(dir, 'node');
+    writeFileSync(file, binary, { mode: 0o755 });
+    const [cmd, ...pre] = runner.length > 0 ? runner : [file];
+    const args = runner.length > 0 ? [...pre, file] : [];
+    const out = execFileSync(cmd, [...args, '-p', 'process.arch + " " + process.versions.node'], { encoding: 'utf8', timeout: 60_000 }).trim();
+    const want = `${arch === 'x86_64' ? 'x64' : 'arm64'} ${NODE_VERSION}`;
+    if (out !== want) throw new Error(`layer: the stripped ${arch} Node reports "${out}", expected "${want}"`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function zipName(arch, flavor) {
   return `datadog-extension-${arch}${flavor === 'slim' ? '-slim' : ''}.zip`;
 }
@@ -71,6 +107,7 @@ async function main() {
       if (!FLAVORS.includes(flavor)) throw new Error(`unknown flavor ${flavor}`);
       const t0 = performance.now();
       const entries = layerEntries(arch, flavor);
+      if (flavor === 'full') smokeTest(arch, entries.find((e) => e.name === 'datadog-lambda/bin/node').data);
       const zip = writeZip(entries);
       const file = path.join(outDir, zipName(arch, flavor));
       writeFileSync(file, zip);

@@ -1,11 +1,11 @@
-// The shipped layer, exactly as Lambda would run it: the x86_64 zips (built by `pnpm layer`, which
-// `pnpm test` runs first) unzipped into a fresh opt/, the full one started with its own Node through
-// INIT, invocations with traces, metrics and logs, and SHUTDOWN; the slim one with the runtime's
-// Node, and refusing where there is none.
+// The shipped layer, exactly as Lambda would run it: the zips (built by `pnpm layer`, which `pnpm test`
+// runs first) unzipped into a fresh opt/, each full one started with its own Node through INIT,
+// invocations with traces, metrics and logs, and SHUTDOWN (the arm64 one under qemu-user on an x86_64
+// host); the slim one with the runtime's Node, and refusing where there is none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
@@ -21,9 +21,21 @@ function unzip(file: string): { opt: string; done: () => void } {
   return { opt, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('the full x86_64 layer runs on its own Node (22 LTS): traces, metrics and logs through INIT, 3 invocations and SHUTDOWN', async () => {
-  assert.ok(existsSync(zip('datadog-extension-x86_64.zip')), 'run `pnpm layer` (pnpm test does) first');
-  const { opt, done } = unzip(zip('datadog-extension-x86_64.zip'));
+/** Where the arm64 layer's Node can run on an x86_64 host: Debian's qemu-user-static and the arm64 C/C++ runtime. */
+const QEMU = '/usr/bin/qemu-aarch64-static';
+const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
+const qemuMissing = process.arch === 'arm64' ? false : !existsSync(QEMU) || !existsSync(path.join(ARM64_SYSROOT, 'lib', 'libstdc++.so.6'))
+  ? `needs ${QEMU} and ${ARM64_SYSROOT} (apt-get install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross; .ci/run does)`
+  : false;
+
+/**
+ * A full layer through INIT, 3 invocations with dd-trace spans, hot-shots metrics and logs, one error,
+ * and SHUTDOWN; `prepare` adapts the unzipped opt/ (the arm64 one runs its Node under qemu).
+ */
+async function fullLayerRun(zipName: string, prepare: (opt: string) => string, timeoutMs = 3000): Promise<void> {
+  assert.ok(existsSync(zip(zipName)), 'run `pnpm layer` (pnpm test does) first');
+  const { opt, done } = unzip(zip(zipName));
+  const expectedExe = prepare(opt);
   const intake = buildFakeIntake({ apiKey: API_KEY });
   const url = await intake.listen();
   const logs = new ExtensionLogs();
@@ -31,6 +43,8 @@ test('the full x86_64 layer runs on its own Node (22 LTS): traces, metrics and l
   const emu = new LambdaEmulator({
     optDir: opt,
     runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'sample-function') },
+    timeoutMs,
+    initTimeoutMs: Math.max(10_000, timeoutMs),
     env: {
       ...ports, DD_API_KEY: API_KEY, DD_DD_URL: url, DD_APM_DD_URL: url, DD_LOGS_CONFIG_LOGS_DD_URL: url, DD_LOG_LEVEL: 'debug',
       // dd-trace decides on the agent exporter from /opt/extensions/datadog-agent; this opt/ is elsewhere.
@@ -42,11 +56,12 @@ test('the full x86_64 layer runs on its own Node (22 LTS): traces, metrics and l
     const init = await emu.init();
     assert.equal(init.status, 'success');
     const pid = emu.sandboxPids().extensions['datadog-agent'];
-    assert.equal(readlinkSync(`/proc/${pid}/exe`), path.join(opt, 'datadog-lambda', 'bin', 'node'), 'the launcher chose the layer\'s Node');
+    assert.equal(readlinkSync(`/proc/${pid}/exe`), expectedExe, 'the launcher chose the layer\'s Node');
     const results = [];
     for (const [i, fail] of [[1, false], [2, false], [3, true]] as const) results.push(await emu.invoke({ orderId: i, fail }));
     assert.deepEqual(results.map((r) => r.status), ['success', 'success', 'error']);
-    await emu.shutdown();
+    const sd = await emu.shutdown();
+    assert.equal(sd.extensions.find((e) => e.name === 'datadog-agent')?.killed, false, 'exited before the deadline');
 
     const assignment = logs.find('worker assignment');
     assert.equal(String(assignment?.['node']).split('.')[0], '22', 'the supervisor runs on Node 22 (the layer\'s)');
@@ -70,6 +85,22 @@ test('the full x86_64 layer runs on its own Node (22 LTS): traces, metrics and l
     await intake.close();
     done();
   }
+}
+
+test('the full x86_64 layer runs on its own Node (22 LTS): traces, metrics and logs through INIT, 3 invocations and SHUTDOWN', async () => {
+  await fullLayerRun('datadog-extension-x86_64.zip', (opt) => path.join(opt, 'datadog-lambda', 'bin', 'node'));
+});
+
+test('the full arm64 layer runs on its own Node (arm64, under qemu-user here) with its arm64 addon: traces, metrics, logs, SHUTDOWN', { skip: qemuMissing }, async () => {
+  await fullLayerRun('datadog-extension-arm64.zip', (opt) => {
+    if (process.arch === 'arm64') return path.join(opt, 'datadog-lambda', 'bin', 'node');
+    // The launcher still picks datadog-lambda/bin/node; here that is a two-line shim running the real
+    // (arm64) binary under qemu with the arm64 C/C++ runtime.
+    const bin = path.join(opt, 'datadog-lambda', 'bin');
+    renameSync(path.join(bin, 'node'), path.join(bin, 'node.arm64'));
+    writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nexec ${QEMU} -L ${ARM64_SYSROOT} "$(dirname "$0")/node.arm64" "$@"\n`, { mode: 0o755 });
+    return QEMU;
+  }, 30_000);
 });
 
 test('the slim layer runs on the runtime\'s Node, and refuses through init/error where there is none', async () => {
