@@ -7,6 +7,8 @@ export { workerBudget, MB_PER_VCPU, MAX_WORKERS } from './workers.js';
 export { functionTags, functionArn, partitionOf, EXTENSION_VERSION } from './tags.js';
 export { flattenYaml, yamlKey } from './yaml.js';
 export { processEnv, workerEnv } from './process-env.js';
+export { readAwsAccess } from './aws-access.js';
+export type { AwsAccess } from './aws-access.js';
 export type {
   Config, AwsConfig, Ports, LogLevel, FlushStrategy, InitializationType, LoadedConfig, WorkerBudgetSource,
 } from './types.js';

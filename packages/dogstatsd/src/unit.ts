@@ -26,6 +26,8 @@ export interface DogStatsDOptions {
   tags: Readonly<Record<string, string>>;
   logger: Logger;
   client?: IntakeClient;
+  /** The intake refused the API key (403): tell the supervisor, which may resolve it again. */
+  onKeyRejected?: () => void;
   now?: () => number;
 }
 
@@ -59,7 +61,7 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
     dedupeLibraryEnhanced: config.enhancedMetrics,
     now,
   });
-  const client = opts.client ?? buildIntakeClient({ config, logger });
+  const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
   const defaultHost = opts.tags['function_arn'] ?? config.aws.functionName;
   const mirrors = Object.entries(config.additionalEndpoints).flatMap(([url, keys]) => keys.map((apiKey) => ({ base: url.replace(/\/+$/, ''), apiKey })));
   const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
@@ -146,5 +148,5 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
 
 /** Worker-host entry: `units/dogstatsd.cjs` in the layer. */
 export function createUnit(ctx: UnitContext): PipelineUnit {
-  return buildDogStatsD({ config: ctx.config, tags: ctx.tags, logger: ctx.logger });
+  return buildDogStatsD({ config: ctx.config, tags: ctx.tags, logger: ctx.logger, onKeyRejected: () => ctx.keyRejected() });
 }

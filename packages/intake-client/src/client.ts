@@ -14,7 +14,12 @@ export { bypassesProxy } from './transport.js';
 export type ClientConfig = Pick<
   Config,
   'apiKey' | 'proxyHttps' | 'proxyNoProxy' | 'tlsCertFile' | 'skipSslValidation' | 'flushTimeoutMs'
->;
+> & Partial<Pick<Config, 'kmsApiKey' | 'apiKeySecretArn' | 'apiKeySsmArn'>>;
+
+/** An AWS key source is set and its key has not arrived yet (the supervisor resolves it): hold data. */
+export function keyPending(config: Readonly<ClientConfig>): boolean {
+  return (config.apiKey === undefined || config.apiKey === '') && Boolean(config.kmsApiKey || config.apiKeySecretArn || config.apiKeySsmArn);
+}
 
 export interface IntakeClientOptions {
   config: Readonly<ClientConfig>;
@@ -23,6 +28,8 @@ export interface IntakeClientOptions {
   transport?: Transport;
   /** Connect and response timeouts of the node:http/https transport (1 s each by default). */
   timeouts?: PostTimeouts;
+  /** The intake answered 403 (the key is refused; a rotated secret may fix it). */
+  onForbidden?: () => void;
   userAgent?: string;
 }
 
@@ -51,6 +58,8 @@ export type IntakeOutcome =
 
 export interface IntakeClient {
   send(req: IntakeRequest): Promise<IntakeOutcome>;
+  /** True while the API key is still being resolved from AWS: callers keep their data for later. */
+  keyPending?(): boolean;
   close(): Promise<void>;
 }
 
@@ -72,10 +81,13 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
   const transport = opts.transport ?? buildTransport(config, opts.timeouts);
 
   return {
+    keyPending: () => keyPending(config),
     async send(req) {
       const apiKey = req.apiKey ?? config.apiKey;
       if (apiKey === undefined || apiKey === '') {
-        return { ok: false, retryable: false, status: undefined, attempts: 0, error: new IntakeClientError('IC_ERR_NO_API_KEY', 'no Datadog API key is configured (DD_API_KEY); payload not sent') };
+        const pending = keyPending(config);
+        const why = pending ? 'the Datadog API key is still being resolved from AWS; payload kept' : 'no Datadog API key is configured (DD_API_KEY, DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN or DD_KMS_API_KEY); payload not sent';
+        return { ok: false, retryable: pending, status: undefined, attempts: 0, error: new IntakeClientError('IC_ERR_NO_API_KEY', why) };
       }
       const url = new URL(req.url);
       const packed = await compress(req.body, req.encoding, req.level);
@@ -95,6 +107,7 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
         try {
           const { status, text } = await transport.post(url, headers, packed.data, AbortSignal.timeout(Math.min(left, config.flushTimeoutMs)));
           if (accept(status)) return { ok: true, status, attempts: n, wireBytes: packed.data.length };
+          if (status === 403) opts.onForbidden?.();
           const retryable = retryableStatus(status);
           const code = retryable ? 'IC_ERR_UNAVAILABLE' : 'IC_ERR_REJECTED';
           last = { ok: false, retryable, status, attempts: n, error: new IntakeClientError(code, `${url.pathname} answered ${status}: ${text.trim() || '(empty body)'}`) };

@@ -1,4 +1,4 @@
-export { buildIntakeClient, bypassesProxy } from './client.js';
+export { buildIntakeClient, bypassesProxy, keyPending } from './client.js';
 export type { IntakeClient, IntakeClientOptions, IntakeRequest, IntakeOutcome, ClientConfig } from './client.js';
 export { compress, hasZstd, MIN_COMPRESS_BYTES } from './compress.js';
 export { buildTransport } from './transport.js';

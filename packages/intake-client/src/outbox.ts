@@ -80,6 +80,12 @@ export class Outbox {
     const carried = { sent: this.#probeSent, dropped: this.#probeDropped };
     this.#probeSent = 0;
     this.#probeDropped = 0;
+    // The key is still on its way from AWS: keep everything, without counting it as an outage.
+    if (!final && this.#o.client.keyPending?.() === true) {
+      let dropped = carried.dropped;
+      for (const p of fresh) dropped += this.#keep(p);
+      return { sent: carried.sent, dropped, pending: this.pending, deferred: true };
+    }
     if (!final && this.#open) {
       let dropped = carried.dropped;
       for (const p of fresh) dropped += this.#keep(p);

@@ -27,6 +27,8 @@ export interface LogsOptions {
   logger: Logger;
   client?: IntakeClient;
   send?: (to: string, msg: UnitMessage) => void;
+  /** The intake refused the API key (403): tell the supervisor, which may resolve it again. */
+  onKeyRejected?: () => void;
 }
 
 export interface LogsCounters {
@@ -69,7 +71,7 @@ export function buildLogs(opts: LogsOptions): Logs {
     rules,
     managed: config.aws.initializationType === 'lambda-managed-instances',
   });
-  const client = opts.client ?? buildIntakeClient({ config, logger });
+  const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
   const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
   const counters: LogsCounters = { batches: 0, badBatches: 0, overflow: 0, truncated: 0, forbidden: 0 };
   const url = config.observabilityPipelinesWorkerLogsEnabled && config.observabilityPipelinesWorkerLogsUrl !== undefined
@@ -188,5 +190,5 @@ export function buildLogs(opts: LogsOptions): Logs {
 }
 
 export function createUnit(ctx: UnitContext): PipelineUnit {
-  return buildLogs({ config: ctx.config, tags: ctx.tags, logger: ctx.logger, send: (to, msg) => ctx.send(to, msg) });
+  return buildLogs({ config: ctx.config, tags: ctx.tags, logger: ctx.logger, send: (to, msg) => ctx.send(to, msg), onKeyRejected: () => ctx.keyRejected() });
 }

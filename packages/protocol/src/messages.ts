@@ -79,6 +79,8 @@ export interface PlatformMessage { p: Protocol; t: 'PLATFORM'; unit: string; eve
 export interface InvocationMessage { p: Protocol; t: 'INVOCATION'; unit: string; event: InvocationEvent }
 /** A channel to another worker, carrying UnitMessages for the units it hosts. */
 export interface PeerMessage { p: Protocol; t: 'PEER'; worker: number; units: string[]; port: MessagePort }
+/** The Datadog API key, resolved (or rotated) by the supervisor from KMS, Secrets Manager or SSM. */
+export interface ApiKeyMessage { p: Protocol; t: 'API_KEY'; key: string }
 
 export type ToWorker =
   | FlushCommand
@@ -88,7 +90,8 @@ export type ToWorker =
   | TelemetryMessage
   | PlatformMessage
   | InvocationMessage
-  | PeerMessage;
+  | PeerMessage
+  | ApiKeyMessage;
 
 // ---- worker -> supervisor (parentPort) ----
 
@@ -99,7 +102,10 @@ export interface DrainedMessage { p: Protocol; t: 'DRAINED'; id: number; reports
 /** A unit asks the supervisor for a flush (e.g. the tracer's POST /lambda/flush). */
 export interface FlushRequestMessage { p: Protocol; t: 'FLUSH_REQUEST'; unit: string; blocking: boolean }
 
-export type FromWorker = ReadyMessage | ErrorMessage | FlushedMessage | DrainedMessage | FlushRequestMessage;
+/** The intake refused the key (403): the supervisor may resolve it again (a rotated secret). */
+export interface KeyRejectedMessage { p: Protocol; t: 'KEY_REJECTED'; unit: string }
+
+export type FromWorker = ReadyMessage | ErrorMessage | FlushedMessage | DrainedMessage | FlushRequestMessage | KeyRejectedMessage;
 
 // ---- unit -> unit (peer channels, or a direct call inside one worker) ----
 

@@ -6,8 +6,8 @@
 import { readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { functionTags, loadConfig, processEnv, workerEnv } from '@dd-lambda/config';
-import type { Config } from '@dd-lambda/config';
+import { functionTags, loadConfig, processEnv, readAwsAccess, workerEnv } from '@dd-lambda/config';
+import type { AwsAccess, Config } from '@dd-lambda/config';
 import { ExtensionClient } from '@dd-lambda/extension-api';
 import type { NextEvent } from '@dd-lambda/extension-api';
 import { createBootLogger } from '@dd-lambda/logger/boot';
@@ -114,7 +114,7 @@ export async function runExtension(options: RunOptions): Promise<number> {
   if (yamlFile !== undefined) logger.debug({ file: yamlFile }, 'read datadog.yaml');
 
   // Sockets bind while register is still in flight.
-  const sv = new Supervisor(config, logger, client, cp, options, managed);
+  const sv = new Supervisor(config, logger, client, cp, options, managed, readAwsAccess(env));
   const binding = sv.prepare();
   binding.catch(() => undefined);
 
@@ -167,14 +167,18 @@ class Supervisor {
   #invocations = 0;
   /** What every flush of this sandbox shipped and dropped, for the shutdown line. */
   readonly #totals = { flushes: 0, sent: 0, dropped: 0 };
+  readonly #aws: AwsAccess;
+  /** Resolves the API key from KMS, Secrets Manager or SSM; loaded only when one of them is configured. */
+  #keys: { rejected(): void; stop(): void } | undefined;
 
-  constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, managed: boolean) {
+  constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, managed: boolean, aws: AwsAccess) {
     this.#config = config;
     this.#log = logger;
     this.#client = client;
     this.#cp = cp;
     this.#opts = opts;
     this.#managed = managed;
+    this.#aws = aws;
     const strategy = managed && config.flushStrategy.kind !== 'continuously' ? { kind: 'continuously' as const, intervalMs: 30_000 } : config.flushStrategy;
     if (managed && config.flushStrategy.kind !== 'default' && config.flushStrategy.kind !== 'continuously') {
       logger.warn({ strategy: config.flushStrategy.kind }, 'managed instances flush continuously; DD_SERVERLESS_FLUSH_STRATEGY ignored');
@@ -202,6 +206,7 @@ class Supervisor {
         this.#log.debug({ worker: slot, units }, 'worker ready');
         if (this.#workers?.allReady()) this.#emitCheckpoints();
       },
+      onKeyRejected: () => this.#keys?.rejected(),
       onFlushRequest: (unit, blocking) => {
         this.#log.debug({ unit, blocking }, 'flush requested');
         if (blocking) void this.#flushAll('requested');
@@ -248,6 +253,7 @@ class Supervisor {
     // Workers only after /next is on the wire: spawning them first delays it by 12-17 ms.
     setImmediate(() => {
       this.#workers?.start();
+      this.#resolveApiKey();
       this.#log.info({
         node: process.versions.node,
         workers: plan.threads.length,
@@ -264,6 +270,29 @@ class Supervisor {
       this.#timer.unref();
     }
     return { first };
+  }
+
+  /**
+   * DD_KMS_API_KEY, DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN: the key is needed at the first flush,
+   * not before the first /next, so resolution starts once /next is on the wire (its modules load
+   * then, off the cold-start path) and runs beside INIT; units hold their data until it arrives.
+   */
+  #resolveApiKey(): void {
+    const c = this.#config;
+    if (!c.kmsApiKey && !c.apiKeySecretArn && !c.apiKeySsmArn) {
+      if (!c.apiKey) this.#log.error({ code: 'SEC_ERR_CONFIG' }, 'no Datadog API key: set DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN, DD_KMS_API_KEY or DD_API_KEY; nothing will be sent');
+      return;
+    }
+    import('@dd-lambda/secrets').then(({ ApiKeyResolver }) => {
+      const resolver = new ApiKeyResolver({
+        config: c,
+        access: this.#aws,
+        logger: this.#log.child({ component: 'api-key' }),
+        onKey: (key) => this.#workers?.setApiKey(key),
+      });
+      this.#keys = resolver;
+      resolver.start();
+    }, (err: unknown) => this.#log.error({ err }, 'the API key resolver could not load; nothing will be sent'));
   }
 
   #emitCheckpoints(): void {
@@ -400,6 +429,7 @@ class Supervisor {
     const deadline = ev.deadlineMs - SHUTDOWN_MARGIN_MS;
     this.#log.info({ reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, budgetMs: deadline - Date.now() }, 'shutting down');
     if (this.#timer) clearInterval(this.#timer);
+    this.#keys?.stop();
     this.#broadcastInvocation({ kind: 'shutdown', reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, receivedAt: Date.now() });
     const ingress = this.#ingress;
     const workers = this.#workers;

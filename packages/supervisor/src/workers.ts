@@ -33,6 +33,8 @@ export interface WorkerSetOptions {
   maxRestarts?: number;
   onReady?: (slot: number, units: string[], msSinceSpawn: number) => void;
   onFlushRequest?: (unit: string, blocking: boolean) => void;
+  /** A unit's payload got 403: the key may have been rotated. */
+  onKeyRejected?: (unit: string) => void;
 }
 
 interface Pending {
@@ -77,6 +79,7 @@ export class WorkerSet {
   readonly #owner = new Map<string, Slot>();
   #nextId = 1;
   #closing = false;
+  #apiKey: string | undefined;
   readonly stats: WorkerSetStats = { crashes: 0, restarts: 0, droppedBytes: 0, droppedConnections: 0 };
   #tags: Record<string, string> = {};
   #accountId: string | undefined;
@@ -117,6 +120,20 @@ export class WorkerSet {
     return this.allReady();
   }
 
+  /**
+   * The API key resolved from AWS (or rotated): threads that are up get it now, threads still starting
+   * get it after READY, threads started later carry it in their config.
+   */
+  setApiKey(key: string): void {
+    this.#apiKey = key;
+    const msg: ToWorker = { p: PROTOCOL, t: 'API_KEY', key };
+    for (const s of this.#slots) {
+      if (s.dead || !s.worker) continue;
+      if (s.ready) s.worker.postMessage(msg);
+      else s.queue.push({ msg, transfer: [], bytes: 0 });
+    }
+  }
+
   #spawn(s: Slot): void {
     const init: WorkerInit<Config> = {
       p: PROTOCOL,
@@ -124,7 +141,7 @@ export class WorkerSet {
       units: s.units,
       remoteUnits: [...this.#owner.keys()].filter((u) => this.#owner.get(u) !== s),
       unitsDir: this.#o.unitsDir,
-      config: this.#o.config,
+      config: this.#apiKey === undefined ? this.#o.config : { ...this.#o.config, apiKey: this.#apiKey },
       tags: this.#tags,
       accountId: this.#accountId,
     };
@@ -191,6 +208,9 @@ export class WorkerSet {
       }
       case 'FLUSH_REQUEST':
         this.#o.onFlushRequest?.(msg.unit, msg.blocking);
+        return;
+      case 'KEY_REJECTED':
+        this.#o.onKeyRejected?.(msg.unit);
         return;
     }
   }

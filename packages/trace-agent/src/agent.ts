@@ -48,6 +48,8 @@ export interface TraceAgentOptions {
   tags: Readonly<Record<string, string>>;
   logger: Logger;
   client?: IntakeClient;
+  /** The intake refused the API key (403): tell the supervisor, which may resolve it again. */
+  onKeyRejected?: () => void;
   /** Where /dogstatsd/v2/proxy lines and placeholder / cold-start links go (the unit context's send). */
   send?: (to: string, msg: UnitMessage, transfer?: ArrayBuffer[]) => void;
   now?: () => number;
@@ -160,7 +162,7 @@ function filtersFrom(config: Readonly<Config>, logger: Logger): { require: TagFi
 export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   const { config, logger } = opts;
   const now = opts.now ?? Date.now;
-  const client = opts.client ?? buildIntakeClient({ config, logger });
+  const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
   const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
   const replace = parseReplaceRules(config.apmReplaceTags);
   for (const e of replace.errors) logger.warn({ code: e.code }, `${e.message}; rule ignored`);

@@ -4,7 +4,7 @@ import type { PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
 import { buildTraceAgent } from './agent.js';
 
 export async function createUnit(ctx: UnitContext): Promise<PipelineUnit> {
-  const agent = buildTraceAgent({ config: ctx.config, tags: ctx.tags, logger: ctx.logger, send: ctx.send });
+  const agent = buildTraceAgent({ config: ctx.config, tags: ctx.tags, logger: ctx.logger, send: ctx.send, onKeyRejected: () => ctx.keyRejected() });
   await agent.ready();
   return {
     connection: (_ingress, socket) => agent.connection(socket),

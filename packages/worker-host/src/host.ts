@@ -83,6 +83,7 @@ export class UnitHost {
       logger: this.#io.logger.child({ component: spec.name }),
       send: (to, msg, transfer) => this.#send(spec.name, to, msg, transfer ?? []),
       requestFlush: (blocking) => this.#io.post({ p: PROTOCOL, t: 'FLUSH_REQUEST', unit: spec.name, blocking }),
+      keyRejected: () => this.#io.post({ p: PROTOCOL, t: 'KEY_REJECTED', unit: spec.name }),
     };
     return factory(ctx);
   }
@@ -127,6 +128,10 @@ export class UnitHost {
       }
       case 'PEER':
         this.#addPeer(msg.units, msg.port);
+        return;
+      case 'API_KEY':
+        // Every unit's context shares this one config object; their intake clients read the key per send.
+        (this.#init.config as { apiKey: string | undefined }).apiKey = msg.key;
         return;
     }
   }

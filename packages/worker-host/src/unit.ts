@@ -18,6 +18,8 @@ export interface UnitContext {
   send(to: string, msg: UnitMessage, transfer?: ArrayBuffer[]): void;
   /** Ask the supervisor for a flush now (the tracer's POST /lambda/flush); the supervisor decides. */
   requestFlush(blocking: boolean): void;
+  /** The intake answered 403 to this unit: the supervisor may resolve the API key again. */
+  keyRejected(): void;
 }
 
 export interface FlushSignal {

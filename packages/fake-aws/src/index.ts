@@ -1,0 +1,2 @@
+export { FakeAws } from './fake-aws.js';
+export type { FakeAwsOptions, FakeCredentials, KmsEntry, RecordedCall } from './fake-aws.js';
