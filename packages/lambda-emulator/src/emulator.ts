@@ -227,7 +227,7 @@ export class LambdaEmulator {
       _HANDLER: o.runtime?.handler ?? '',
       LAMBDA_TASK_ROOT: o.runtime?.taskRoot ?? '',
       LAMBDA_RUNTIME_DIR: path.dirname(BOOTSTRAP),
-      AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
+      AWS_EXECUTION_ENV: o.runtime?.executionEnv ?? `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${o.functionName}`,
       AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${o.functionVersion}]${randomBytes(16).toString('hex')}`,
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
@@ -362,8 +362,14 @@ export class LambdaEmulator {
       this.#runtimeReadyAt = performance.now();
       return;
     }
-    const command = rt.command ?? rt.nodePath ?? process.execPath;
-    const args = rt.command ? rt.args ?? [] : [BOOTSTRAP];
+    let command = rt.command ?? rt.nodePath ?? process.execPath;
+    let args = rt.command ? rt.args ?? [] : [BOOTSTRAP];
+    // As Lambda's managed runtimes do: AWS_LAMBDA_EXEC_WRAPPER runs with the runtime's command as arguments.
+    const wrapper = this.#o.env?.['AWS_LAMBDA_EXEC_WRAPPER'];
+    if (wrapper !== undefined && wrapper !== '') {
+      args = [command, ...args];
+      command = wrapper;
+    }
     this.#runtime = new SandboxProcess(
       { name: 'runtime', command, args, env: this.#runtimeEnv(), cwd: rt.taskRoot, telemetryFd: true, ...this.#join('runtime', true) },
       (r) => this.#onOutput('function', this.#o.functionName, r),

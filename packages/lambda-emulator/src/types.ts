@@ -15,6 +15,8 @@ export interface RuntimeSpec {
   /** A custom runtime instead of the built-in Node one: the command and its arguments. */
   command?: string;
   args?: string[];
+  /** AWS_EXECUTION_ENV the runtime sees (e.g. `AWS_Lambda_java21` for a Java-style command); the Node one by default. */
+  executionEnv?: string;
 }
 
 export interface EmulatorOptions {
