@@ -58,6 +58,32 @@ function readTags(src: Source): [string, string][] {
   });
 }
 
+/**
+ * Variables that are the function's libraries' business, not the extension's (the tracers, the
+ * datadog-lambda libraries, the exec wrapper): the same environment reaches both, so these are never
+ * reported as unsupported.
+ */
+const LIBRARY_PREFIXES = [
+  'DD_TRACE_', 'DD_PROFILING_', 'DD_RUNTIME_METRICS', 'DD_INSTRUMENTATION_', 'DD_APPSEC_', 'DD_IAST_', 'DD_DBM_',
+  'DD_DATA_STREAMS_', 'DD_DYNAMIC_INSTRUMENTATION_', 'DD_EXCEPTION_', 'DD_CIVISIBILITY_', 'DD_REMOTE_CONFIG',
+  'DD_TELEMETRY_', 'DD_DOTNET_', 'DD_CLR_', 'DD_JMXFETCH_', 'DD_INTEGRATION', 'DD_LAMBDA_', 'DD_COLD_START_',
+  'DD_LOGS_INJECTION', 'DD_AGENT_', 'DD_DOGSTATSD_URL', 'DD_LLMOBS_', 'DD_OPENAI_', 'DD_LANGCHAIN_', 'DD_SPAN_SAMPLING',
+];
+const LIBRARY_NAMES = new Set([
+  'DD_FLUSH_TO_LOG', 'DD_MERGE_XRAY_TRACES', 'DD_MIN_COLD_START_DURATION', 'DD_ENCODE_AUTHORIZER_CONTEXT', 'DD_DECODE_AUTHORIZER_CONTEXT',
+  'DD_LOCAL_TESTING', 'DD_CREATE_INFERRED_SPANS', 'DD_SERVERLESS_APPSEC_ENABLED', 'DD_EXPERIMENTAL_ENABLE_PROXY', 'DD_EXTENSION_RUNTIME_PROXY_PORT',
+  'DD_HANDLER', 'DD_TAGS_FROM_ENV', 'DD_ENHANCED_METRICS', 'DD_LOG_INJECTION', 'DD_SOURCE_MAPS', 'DD_GIT_COMMIT_SHA', 'DD_GIT_REPOSITORY_URL',
+  'DD_STARTUP_LOGS', 'DD_PLUGIN', 'DD_SERVERLESS_STREAMING_ENABLED', 'DD_COLD_START_TRACING', 'DD_CAPTURE_LAMBDA_PAYLOAD_MAX_DEPTH',
+]);
+
+/** DD_* variables that are set, that this extension never read, and that no library reads either. */
+export function unsupportedVariables(env: Env, read: ReadonlySet<string>): string[] {
+  return Object.keys(env)
+    .filter((k) => k.startsWith('DD_') && env[k] !== undefined && env[k]?.trim() !== '')
+    .filter((k) => !read.has(k.slice(3)) && !LIBRARY_NAMES.has(k) && !LIBRARY_PREFIXES.some((p) => k.startsWith(p)))
+    .sort();
+}
+
 export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
   const bootstrap = new Source(env);
   const aws = readAws(bootstrap);
@@ -181,6 +207,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
     apiSecuritySampleDelayS: src.num('API_SECURITY_SAMPLE_DELAY', 30),
     durableFunctionLogBufferSize: src.int('LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE', 0, 0),
   };
+  const unsupported = unsupportedVariables(env, new Set([...src.read, ...bootstrap.read]));
+  if (unsupported.length > 0) src.warnings.push(`set but not supported by this extension, so ignored: ${unsupported.join(', ')}`);
   return { config: deepFreeze(config), warnings: src.warnings, yamlFile: yaml.file };
 }
 

@@ -6,6 +6,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export class Source {
   readonly warnings: string[] = [];
+  /** Every `<key>` looked up, so the variables nobody read can be named (see unsupportedVariables). */
+  readonly read = new Set<string>();
   readonly #env: Env;
   readonly #yaml: ReadonlyMap<string, string>;
 
@@ -16,6 +18,7 @@ export class Source {
 
   /** `DD_<key>`, then `DATADOG_<key>`, then datadog.yaml; empty strings count as unset. */
   raw(key: string): string | undefined {
+    this.read.add(key);
     for (const v of [this.#env[`DD_${key}`], this.#env[`DATADOG_${key}`], this.#yaml.get(key)]) {
       if (v !== undefined && v.trim() !== '') return v.trim();
     }

@@ -196,3 +196,13 @@ test('function tags: ARN, partitions, qualifier, unified tags lowercased service
   assert.equal(latest['resource'], 'f');
   assert.equal(latest['executedversion'], undefined);
 });
+
+test('one warning names every DD_* variable that is set but that neither the extension nor a library reads', () => {
+  const { warnings } = loadConfig({
+    DD_API_KEY: 'k', DD_SITE: 'datadoghq.eu', DD_TRACE_ENABLED: 'true', DD_LAMBDA_HANDLER: 'app.handler', DD_MERGE_XRAY_TRACES: 'false',
+    DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'localhost:4318', DD_NOT_A_THING: '1', DD_EMPTY: ' ',
+  }, { readYaml: false });
+  const line = warnings.filter((w) => w.startsWith('set but not supported'));
+  assert.deepEqual(line, ['set but not supported by this extension, so ignored: DD_NOT_A_THING, DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT']);
+  assert.ok(!line[0]?.includes('localhost:4318'), 'names only, never values');
+});

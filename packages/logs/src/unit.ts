@@ -59,6 +59,28 @@ function serialize(log: IntakeLog, counters: LogsCounters): string {
   return s;
 }
 
+/**
+ * DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS (dual shipping): `[{"api_key": "…", "Host": "…", "Port": 443,
+ * "is_reliable": true}]`, each getting a copy of every batch at `https://Host:Port/api/v2/logs`. An entry
+ * without a host or key is skipped with a warning naming the variable.
+ */
+export function logsMirrors(entries: readonly unknown[], logger: Logger): { url: string; apiKey: string }[] {
+  const out: { url: string; apiKey: string }[] = [];
+  entries.forEach((e, i) => {
+    const o = (e ?? {}) as Record<string, unknown>;
+    const host = o['Host'] ?? o['host'];
+    const key = o['api_key'] ?? o['apiKey'];
+    const port = o['Port'] ?? o['port'] ?? 443;
+    if (typeof host !== 'string' || host === '' || typeof key !== 'string' || key === '' || !Number.isInteger(Number(port))) {
+      logger.warn({ code: 'LOGS_ERR_ENDPOINT', index: i }, `DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS[${i}] needs "Host", "api_key" and a numeric "Port"; skipped`);
+      return;
+    }
+    const base = /^https?:\/\//.test(host) ? host.replace(/\/+$/, '') : `https://${host}:${Number(port)}`;
+    out.push({ url: `${base}/api/v2/logs`, apiKey: key });
+  });
+  return out;
+}
+
 export function buildLogs(opts: LogsOptions): Logs {
   const { config, logger } = opts;
   const arn = opts.tags['function_arn'] ?? config.aws.functionName;
@@ -83,9 +105,16 @@ export function buildLogs(opts: LogsOptions): Logs {
   let bufferBytes = 0;
   let reportedDrops = 0;
   let oomSent = new Set<string>();
+  /** The key the intake refused (403): logs stop until another key arrives (a rotated secret). */
+  let refusedKey: string | undefined;
   let forbidden = false;
+  const mirrors = logsMirrors(config.logsAdditionalEndpoints, logger);
 
   function push(logs: readonly IntakeLog[]): void {
+    if (forbidden && config.apiKey !== refusedKey) {
+      forbidden = false;
+      logger.info('a new API key arrived; logs are sent again');
+    }
     for (const log of logs) {
       if (forbidden) {
         counters.forbidden++;
@@ -152,6 +181,7 @@ export function buildLogs(opts: LogsOptions): Logs {
           level: compress ? config.logsCompressionLevel : 0,
           headers: { 'dd-protocol': 'agent-json' },
         },
+        mirrors,
       });
       items = [];
       size = 2;
@@ -182,7 +212,8 @@ export function buildLogs(opts: LogsOptions): Logs {
       const res = await outbox.ship(batches(), signal.deadline, signal.reason === 'shutdown');
       if (res.forbidden && !forbidden) {
         forbidden = true;
-        logger.error({ code: 'LOGS_ERR_FORBIDDEN' }, 'the logs intake refused the API key (403); logs are no longer sent from this sandbox');
+        refusedKey = config.apiKey;
+        logger.error({ code: 'LOGS_ERR_FORBIDDEN' }, 'the logs intake refused the API key (403); logs are not sent until another key arrives');
       }
       return { sent: res.sent, dropped: res.dropped + overflow, pending: res.pending };
     },

@@ -88,3 +88,50 @@ test('the buffer is bounded: oldest logs dropped and reported at flush; orphans 
     await close();
   }
 });
+
+test('DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS: every batch also goes to each extra intake under its own key; a bad entry is skipped with a warning', async () => {
+  const mirror = buildFakeIntake({ apiKey: 'b'.repeat(32) });
+  const mirrorUrl = await mirror.listen();
+  const lines: string[] = [];
+  const warnings = createLogger({ level: 'warn', write: (l) => { lines.push(l); } });
+  const main = buildFakeIntake({ apiKey: API_KEY });
+  const url = await main.listen();
+  const { config } = loadConfig({
+    DD_API_KEY: API_KEY, DD_LOGS_CONFIG_LOGS_DD_URL: url, AWS_LAMBDA_FUNCTION_NAME: 'fn',
+    DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS: JSON.stringify([{ api_key: 'b'.repeat(32), Host: mirrorUrl, Port: 443, is_reliable: true }, { Host: 'no-key.example' }]),
+  }, { readYaml: false });
+  const logs = buildLogs({ config, tags: TAGS, logger: warnings });
+  try {
+    logs.telemetry(body([{ time: new Date().toISOString(), type: 'platform.start', record: { requestId: 'r1' } }, line('dual shipped')]));
+    await flush(logs);
+    await new Promise((r) => setTimeout(r, 200)); // mirrors are fire-and-forget
+    for (const intake of [main, mirror]) assert.ok(intake.logs().some((l) => String(l.message) === 'dual shipped'));
+    assert.ok(lines.some((l) => l.includes('DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS[1] needs')));
+  } finally {
+    await main.close();
+    await mirror.close();
+  }
+});
+
+test('after a 403 logs wait for another API key (a rotated secret), then flow again', async () => {
+  const intake = buildFakeIntake({ apiKey: API_KEY });
+  const url = await intake.listen();
+  // A worker's config is a structured clone (not frozen), which the API_KEY message updates in place.
+  const config = { ...loadConfig({ DD_API_KEY: 'c'.repeat(32), DD_LOGS_CONFIG_LOGS_DD_URL: url, AWS_LAMBDA_FUNCTION_NAME: 'fn' }, { readYaml: false }).config };
+  const logs = buildLogs({ config, tags: TAGS, logger });
+  try {
+    logs.telemetry(body([{ time: new Date().toISOString(), type: 'platform.start', record: { requestId: 'r1' } }, line('refused')]));
+    await flush(logs);
+    logs.telemetry(body([line('held back')]));
+    assert.deepEqual(await flush(logs), { sent: 0, dropped: 0, pending: 0 });
+    assert.equal(logs.counters.forbidden, 1, 'held back: nothing is sent on a refused key');
+    // The supervisor delivers the re-resolved key into the config every unit shares (API_KEY).
+    (config as { apiKey: string | undefined }).apiKey = API_KEY;
+    logs.telemetry(body([line('after the rotation')]));
+    const res = await flush(logs);
+    assert.equal(res.sent, 1);
+    assert.ok(intake.logs().some((l) => String(l.message) === 'after the rotation'));
+  } finally {
+    await intake.close();
+  }
+});
