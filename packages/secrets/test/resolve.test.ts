@@ -112,3 +112,23 @@ test('the resolver: a failure is one line naming the variable and AWS\'s error, 
     await close();
   }
 });
+
+test('SnapStart: credentials come from AWS_CONTAINER_CREDENTIALS_FULL_URI with its authorization token', async () => {
+  const { access, close } = await fake();
+  const http = await import('node:http');
+  const seen: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers['authorization']);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: '2099-01-01T00:00:00Z' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const snap: AwsAccess = { ...access, credentials: undefined, containerCredentials: { uri: `http://127.0.0.1:${port}/2021-04-23/credentials`, token: 'container-token' } };
+    assert.equal(await fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: snap }), KEY);
+    assert.deepEqual(seen, ['container-token']);
+  } finally {
+    server.close();
+    await close();
+  }
+});
