@@ -28,7 +28,7 @@ export function layerWith(units: UnitEntry[]): { optDir: string; cleanup: () => 
   return { optDir: dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-async function freeTcpPort(): Promise<number> {
+export async function freeTcpPort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as net.AddressInfo).port;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
-import { fixtures, layerOpt, portEnv, root } from './helpers.js';
+import { fixtures, freeTcpPort, layerOpt, portEnv, root } from './helpers.js';
 
 const FAKE = path.join(fixtures, 'fake-runtime');
 const BOOTSTRAP = path.join(root, 'packages', 'lambda-emulator', 'dist', 'src', 'runtime-client', 'bootstrap.js');
@@ -16,13 +16,6 @@ const JAVA_ARGS = ['-XX:MaxHeapSize=445645k', '-XX:-TieredCompilation', '-Dname=
 
 interface Recorded { args: string[]; env: Record<string, string> }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** One cold start and one invocation through the wrapper of a copy of the layer; what the runtime saw, and the function's log lines. */
 async function run(executionEnv: string, files: string[], env: Record<string, string>, args: string[]): Promise<{ rec: Recorded; lines: string[]; opt: string; status: string }> {
@@ -36,7 +29,7 @@ async function run(executionEnv: string, files: string[], env: Record<string, st
   const record = path.join(dir, 'record.json');
   const lines: string[] = [];
   // The Lambda API port is chosen here, so a stand-in runtime rerouted to a proxy can still reach it.
-  const apiPort = await freePort();
+  const apiPort = await freeTcpPort();
   const extra = env['FAKE_REAL_RUNTIME_API'] === undefined ? {} : { FAKE_REAL_RUNTIME_API: `127.0.0.1:${apiPort}` };
   const emu = new LambdaEmulator({
     optDir: opt,
