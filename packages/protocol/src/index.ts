@@ -2,7 +2,7 @@ export { PROTOCOL, INGRESSES } from './messages.js';
 export type {
   Protocol, Ingress, TcpIngress, UnitEvent, UnitSpec, WireError, FlushReason, UnitFlushReport, PlatformEvent,
   InvocationEvent, FlushCommand, ShutdownCommand, ConnectionMessage, DatagramsMessage, TelemetryMessage,
-  PlatformMessage, InvocationMessage, PeerMessage, ApiKeyMessage, KeyRejectedMessage, ToWorker, ReadyMessage, ErrorMessage, FlushedMessage,
+  PlatformMessage, InvocationMessage, PeerMessage, ApiKeyMessage, KeyRejectedMessage, BarrierCommand, BarrierDoneMessage, PeerBarrier, ToWorker, ReadyMessage, ErrorMessage, FlushedMessage,
   DrainedMessage, FlushRequestMessage, FromWorker, DogStatsDLines, MetricPoints, SpanData, SpansMessage, TracerSpanMessage, OutOfMemoryMessage, UnitMessage,
   PeerEnvelope, ConnectionFrame, WorkerInit,
 } from './messages.js';

@@ -79,6 +79,12 @@ export interface PlatformMessage { p: Protocol; t: 'PLATFORM'; unit: string; eve
 export interface InvocationMessage { p: Protocol; t: 'INVOCATION'; unit: string; event: InvocationEvent }
 /** A channel to another worker, carrying UnitMessages for the units it hosts. */
 export interface PeerMessage { p: Protocol; t: 'PEER'; worker: number; units: string[]; port: MessagePort }
+/**
+ * Before a FLUSH when units sit on several threads: each thread sends a marker down every peer channel
+ * and answers BARRIER_DONE once it holds every peer's marker. Channels are FIFO, so every unit message
+ * sent before the barrier (an invocation's spans and metrics) has been handled by then.
+ */
+export interface BarrierCommand { p: Protocol; t: 'BARRIER'; id: number }
 /** The Datadog API key, resolved (or rotated) by the supervisor from KMS, Secrets Manager or SSM. */
 export interface ApiKeyMessage { p: Protocol; t: 'API_KEY'; key: string }
 
@@ -91,7 +97,8 @@ export type ToWorker =
   | PlatformMessage
   | InvocationMessage
   | PeerMessage
-  | ApiKeyMessage;
+  | ApiKeyMessage
+  | BarrierCommand;
 
 // ---- worker -> supervisor (parentPort) ----
 
@@ -102,10 +109,12 @@ export interface DrainedMessage { p: Protocol; t: 'DRAINED'; id: number; reports
 /** A unit asks the supervisor for a flush (e.g. the tracer's POST /lambda/flush). */
 export interface FlushRequestMessage { p: Protocol; t: 'FLUSH_REQUEST'; unit: string; blocking: boolean }
 
+/** Every peer channel of this thread delivered the barrier's marker. */
+export interface BarrierDoneMessage { p: Protocol; t: 'BARRIER_DONE'; id: number }
 /** The intake refused the key (403): the supervisor may resolve it again (a rotated secret). */
 export interface KeyRejectedMessage { p: Protocol; t: 'KEY_REJECTED'; unit: string }
 
-export type FromWorker = ReadyMessage | ErrorMessage | FlushedMessage | DrainedMessage | FlushRequestMessage | KeyRejectedMessage;
+export type FromWorker = ReadyMessage | ErrorMessage | FlushedMessage | DrainedMessage | FlushRequestMessage | KeyRejectedMessage | BarrierDoneMessage;
 
 // ---- unit -> unit (peer channels, or a direct call inside one worker) ----
 
@@ -157,6 +166,8 @@ export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerS
 
 /** Envelope on a peer channel. */
 export interface PeerEnvelope { p: Protocol; t: 'UNIT'; to: string; from: string; msg: UnitMessage }
+/** A flush barrier's marker on a peer channel (see BarrierCommand). */
+export interface PeerBarrier { p: Protocol; t: 'BARRIER'; id: number }
 
 // ---- connection channel frames ----
 

@@ -3,9 +3,9 @@ import { PROTOCOL } from './messages.js';
 import type { FromWorker, ToWorker, WireError } from './messages.js';
 
 const TO_WORKER_TAGS: ReadonlySet<string> = new Set<ToWorker['t']>([
-  'FLUSH', 'SHUTDOWN', 'CONNECTION', 'DATAGRAMS', 'TELEMETRY', 'PLATFORM', 'INVOCATION', 'PEER', 'API_KEY',
+  'FLUSH', 'SHUTDOWN', 'CONNECTION', 'DATAGRAMS', 'TELEMETRY', 'PLATFORM', 'INVOCATION', 'PEER', 'API_KEY', 'BARRIER',
 ]);
-const FROM_WORKER_TAGS: ReadonlySet<string> = new Set<FromWorker['t']>(['READY', 'ERROR', 'FLUSHED', 'DRAINED', 'FLUSH_REQUEST', 'KEY_REJECTED']);
+const FROM_WORKER_TAGS: ReadonlySet<string> = new Set<FromWorker['t']>(['READY', 'ERROR', 'FLUSHED', 'DRAINED', 'FLUSH_REQUEST', 'KEY_REJECTED', 'BARRIER_DONE']);
 
 /** 'foreign': not ours, ignore it. 'unknown': ours but a tag this build does not know, a bug. */
 export type Classified<T> = { kind: 'ok'; msg: T } | { kind: 'foreign' } | { kind: 'unknown'; tag: unknown };

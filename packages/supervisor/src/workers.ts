@@ -37,6 +37,9 @@ export interface WorkerSetOptions {
   onKeyRejected?: (unit: string) => void;
 }
 
+/** How long a flush waits at most for the threads' barrier (it takes well under a millisecond). */
+export const BARRIER_MAX_MS = 200;
+
 interface Pending {
   kind: 'FLUSH' | 'SHUTDOWN';
   resolve: (reports: UnitFlushReport[]) => void;
@@ -56,6 +59,8 @@ class Slot {
   heldConnections: { socket: Socket; start: () => void }[] = [];
   connections = new Set<Socket>();
   pending = new Map<number, Pending>();
+  /** Flush barriers this thread has not answered yet. */
+  barriers = new Map<number, () => void>();
   restarts = 0;
   dead = false;
   spawnedAt = 0;
@@ -209,6 +214,9 @@ export class WorkerSet {
       case 'FLUSH_REQUEST':
         this.#o.onFlushRequest?.(msg.unit, msg.blocking);
         return;
+      case 'BARRIER_DONE':
+        s.barriers.get(msg.id)?.();
+        return;
       case 'KEY_REJECTED':
         this.#o.onKeyRejected?.(msg.unit);
         return;
@@ -229,6 +237,9 @@ export class WorkerSet {
     if (s.worker !== w) return;
     s.worker = undefined;
     s.ready = false;
+    // A barrier waits for no dead thread.
+    for (const done of s.barriers.values()) done();
+    s.barriers.clear();
     // Requests pending on the thread fail now, not at their deadline.
     for (const [id, p] of s.pending) {
       s.pending.delete(id);
@@ -329,7 +340,9 @@ export class WorkerSet {
    * FLUSH (or SHUTDOWN = drain) to every live thread; resolves with every unit's report by the
    * deadline. Threads not READY yet get the command after their queued data.
    */
-  request(kind: 'FLUSH' | 'SHUTDOWN', reason: FlushReason, deadline: number): Promise<UnitFlushReport[]> {
+  async request(kind: 'FLUSH' | 'SHUTDOWN', reason: FlushReason, deadline: number): Promise<UnitFlushReport[]> {
+    // Units on other threads may still be handing each other this invocation's data: wait that out first.
+    if (kind === 'FLUSH') await this.#barrier(deadline);
     const live = this.#slots.filter((s) => !s.dead && (s.worker !== undefined || !this.#closing));
     return Promise.all(live.map((s) => new Promise<UnitFlushReport[]>((resolve) => {
       const id = this.#nextId++;
@@ -344,6 +357,32 @@ export class WorkerSet {
       if (s.ready && s.worker) s.worker.postMessage(msg);
       else s.queue.push({ msg, transfer: [], bytes: 0 });
     }))).then((all) => all.flat());
+  }
+
+  /**
+   * With units on several ready threads: every thread sends a marker down its peer channels and answers
+   * once it has every peer's (channels are FIFO), so unit messages sent before the flush was decided
+   * (an invocation's aws.lambda span, its enhanced metrics) are in the flush. Bounded: a stuck thread
+   * delays the flush by at most BARRIER_MAX_MS.
+   */
+  async #barrier(deadline: number): Promise<void> {
+    const ready = this.#slots.filter((s) => !s.dead && s.ready && s.worker !== undefined);
+    if (ready.length < 2) return;
+    const id = this.#nextId++;
+    const wait = Math.max(0, Math.min(deadline - Date.now(), BARRIER_MAX_MS));
+    await Promise.all(ready.map((s) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        s.barriers.delete(id);
+        resolve();
+      }, wait);
+      timer.unref();
+      s.barriers.set(id, () => {
+        clearTimeout(timer);
+        s.barriers.delete(id);
+        resolve();
+      });
+      s.worker?.postMessage({ p: PROTOCOL, t: 'BARRIER', id } satisfies ToWorker);
+    })));
   }
 
   /** Terminates every thread; restarts stop. */

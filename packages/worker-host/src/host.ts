@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
 import { PROTOCOL, toWireError } from '@dd-lambda/protocol';
-import type { FlushReason, FromWorker, PeerEnvelope, ToWorker, UnitFlushReport, UnitMessage, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
+import type { FlushReason, FromWorker, PeerBarrier, PeerEnvelope, ToWorker, UnitFlushReport, UnitMessage, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { WorkerHostError } from './errors.js';
 import { PortDuplex } from './port-duplex.js';
 import type { FlushResult, PipelineUnit, UnitContext, UnitFactory } from './unit.js';
@@ -37,6 +37,9 @@ export class UnitHost {
   readonly #routes = new Map<string, MessagePort>();
   readonly #remote: ReadonlySet<string>;
   #waiting: Waiting[] = [];
+  /** Barrier markers received per id, and the barriers this thread is waiting out (id → peer ports still to answer). */
+  readonly #markers = new Map<number, Set<MessagePort>>();
+  readonly #barriers = new Map<number, Set<MessagePort>>();
   /** Messages dropped because their target had no route, or the wait queue was full. */
   droppedMessages = 0;
 
@@ -129,6 +132,9 @@ export class UnitHost {
       case 'PEER':
         this.#addPeer(msg.units, msg.port);
         return;
+      case 'BARRIER':
+        this.#barrier(msg.id);
+        return;
       case 'API_KEY':
         // Every unit's context shares this one config object; their intake clients read the key per send.
         (this.#init.config as { apiKey: string | undefined }).apiKey = msg.key;
@@ -206,15 +212,51 @@ export class UnitHost {
     this.#waiting.push({ to, envelope, transfer });
   }
 
+  /** Sends the marker down every peer channel; answers once each channel delivered the peer's own marker. */
+  #barrier(id: number): void {
+    const ports = new Set(this.#routes.values());
+    for (const p of ports) p.postMessage({ p: PROTOCOL, t: 'BARRIER', id } satisfies PeerBarrier);
+    const seen = this.#markers.get(id);
+    this.#markers.delete(id);
+    for (const p of seen ?? []) ports.delete(p);
+    // Markers of barriers long past (a peer that answered one this thread never saw) are forgotten.
+    for (const old of this.#markers.keys()) if (old < id) this.#markers.delete(old);
+    if (ports.size === 0) this.#io.post({ p: PROTOCOL, t: 'BARRIER_DONE', id });
+    else this.#barriers.set(id, ports);
+  }
+
+  #marker(id: number, port: MessagePort): void {
+    const waiting = this.#barriers.get(id);
+    if (waiting === undefined) {
+      // The peer's marker came before our own BARRIER command: kept for it.
+      let seen = this.#markers.get(id);
+      if (!seen) this.#markers.set(id, (seen = new Set()));
+      seen.add(port);
+      return;
+    }
+    waiting.delete(port);
+    if (waiting.size === 0) {
+      this.#barriers.delete(id);
+      this.#io.post({ p: PROTOCOL, t: 'BARRIER_DONE', id });
+    }
+  }
+
   #addPeer(units: readonly string[], port: MessagePort): void {
     for (const u of units) this.#routes.set(u, port);
-    port.on('message', (env: PeerEnvelope) => {
-      if (env?.p !== PROTOCOL || env.t !== 'UNIT') return;
+    port.on('message', (env: PeerEnvelope | PeerBarrier) => {
+      if (env?.p !== PROTOCOL) return;
+      if (env.t === 'BARRIER') {
+        this.#marker(env.id, port);
+        return;
+      }
+      if (env.t !== 'UNIT') return;
       const h = this.#units.get(env.to);
       if (h) this.#call(h, 'message', () => h.unit.message?.(env.from, env.msg));
     });
     port.on('close', () => {
       for (const [u, p] of this.#routes) if (p === port) this.#routes.delete(u);
+      // A peer gone mid-barrier will not answer it.
+      for (const id of [...this.#barriers.keys()]) this.#marker(id, port);
     });
     const still: Waiting[] = [];
     for (const w of this.#waiting) {
