@@ -7,7 +7,7 @@
 //   datadog-lambda/units.json          the pipeline units this layer runs, and what they own
 //   datadog-lambda/node_modules/yaml   loaded only when the function ships a datadog.yaml
 //   datadog-lambda/node_modules/{@dd-lambda/intake-client,@dd-lambda/logger}  shared by the worker entry and the units
-// Bundles are not minified: that loads ~10% slower (perf-floor §1d).
+// Bundles are not minified: that loads ~10% slower (measured on the layer's Node with both bundle forms).
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,4 +1,4 @@
-// Function tags (bottlecap §5.2), computed once per process once the account id is known (the
+// Function tags (DataDog/datadog-lambda-extension, bottlecap/src/tags/lambda/tags.rs), computed once per process once the account id is known (the
 // register response carries it) and shared with every worker.
 import type { Config } from './types.js';
 

@@ -3,7 +3,7 @@
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-/** DD_SERVERLESS_FLUSH_STRATEGY (bottlecap §6). */
+/** DD_SERVERLESS_FLUSH_STRATEGY (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/flush_control.rs). */
 export type FlushStrategy =
   | { kind: 'default' }
   | { kind: 'end' }

@@ -1,6 +1,6 @@
 // The DogStatsD line protocol (datagram shell v1.0–1.3), parsed with indexOf over one string per
 // datagram: no regex, no split per line, and tags kept as one raw string until the aggregator's
-// cache turns them into a sorted list (splitting tags dominates the cost, perf-floor §4b).
+// cache turns them into a sorted list (splitting tags dominates the cost: bench/dogstatsd.mjs).
 //
 //   metric         name:value[:value...]|type[|@rate][|#tags][|T<unix s>][|c:<container>][|e:..][|card:..]
 //   event          _e{<title len>,<text len>}:title|text[|d:ts][|h:host][|k:key][|p:prio][|s:src][|t:alert][|#tags]
@@ -138,7 +138,7 @@ function advanceUtf8(s: string, from: number, bytes: number): number {
 
 /**
  * Find where a length-prefixed field ends. The spec counts UTF-8 bytes; hot-shots counts UTF-16
- * code units (clients.md §4). Both are tried; the one followed by the expected delimiter wins.
+ * code units (hot-shots and the datadog-lambda libraries differ). Both are tried; the one followed by the expected delimiter wins.
  */
 function fieldEnd(s: string, from: number, len: number, delim: (i: number) => boolean): number {
   const units = from + len;

@@ -1,5 +1,5 @@
 // Wire formats to the metrics intake: v2 series JSON and the sketches protobuf, cut into batches
-// the intake accepts (bottlecap §4: ≤ 1000 series / 5 MiB, ≤ 1000 sketches / 62 MiB).
+// the intake accepts (DataDog/serverless-components, the dogstatsd crate's flusher: ≤ 1000 series / 5 MiB, ≤ 1000 sketches / 62 MiB).
 import { BinaryWriter, WireType as PbWire } from '@bufbuild/protobuf/wire';
 import type { Context, Resource } from './aggregator.js';
 import { BUCKET_S } from './aggregator.js';

@@ -1,4 +1,4 @@
-// DD_CAPTURE_LAMBDA_PAYLOAD (bottlecap §5.3): the request and response JSON flattened into span
+// DD_CAPTURE_LAMBDA_PAYLOAD (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/invocation/processor.rs): the request and response JSON flattened into span
 // meta, `function.request.a.b` = value, with secrets redacted and the depth bounded.
 
 export const MAX_STRING = 4096;

@@ -1,4 +1,4 @@
-// /proc enhanced metrics (bottlecap §5.1, DD_LAMBDA_PROC_ENHANCED_METRICS): network and CPU as deltas
+// /proc enhanced metrics (DataDog/datadog-lambda-extension, bottlecap/src/metrics/enhanced/, DD_LAMBDA_PROC_ENHANCED_METRICS): network and CPU as deltas
 // over one invocation, /tmp, file descriptors and threads as peaks sampled every 10 ms while it runs.
 // Every read is synchronous and small (a few KiB of procfs); a file that is missing or malformed
 // makes its metrics absent, never an error. The root is injectable so tests use fixture files.

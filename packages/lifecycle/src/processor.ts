@@ -1,4 +1,4 @@
-// The invocation processor (bottlecap §5): one context per request id, fed by INVOKE/SHUTDOWN,
+// The invocation processor (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/invocation/processor.rs): one context per request id, fed by INVOKE/SHUTDOWN,
 // the platform's telemetry events, the tracer's start/end-invocation calls and the other units'
 // messages. It emits enhanced metrics as they become known and the extension's spans once an
 // invocation is complete. No I/O besides /proc reads; outputs go through the two callbacks.

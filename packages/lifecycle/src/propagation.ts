@@ -1,4 +1,4 @@
-// Trace context extraction for the invocation (bottlecap §5.3): Datadog headers, W3C tracecontext
+// Trace context extraction for the invocation (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/invocation/processor.rs and traces/propagation/): Datadog headers, W3C tracecontext
 // and B3 (multi and single header), in the order DD_TRACE_PROPAGATION_STYLE_EXTRACT lists them.
 // 128-bit trace ids keep their high 64 bits in `_dd.p.tid`, as the tracers do.
 

@@ -1,4 +1,4 @@
-// What invoked the function, read from the event (bottlecap §5.4): the trigger tags for aws.lambda,
+// What invoked the function, read from the event (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/invocation/triggers/): the trigger tags for aws.lambda,
 // the inferred span for the managed service in front of it, and where its trace context travels.
 // Matching follows bottlecap's order; the event is untrusted JSON, so every field is checked.
 import type { Carrier } from './propagation.js';

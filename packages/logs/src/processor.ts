@@ -1,4 +1,4 @@
-// Telemetry API events → intake logs (bottlecap §5.5). Function and extension records become log
+// Telemetry API events → intake logs (DataDog/datadog-lambda-extension, bottlecap/src/logs/lambda/processor.rs). Function and extension records become log
 // lines; platform events become the lines Lambda itself writes (INIT_START, START, END, REPORT). The
 // request id is the current invocation's between platform.start and runtimeDone; lines seen before a
 // START are held and given the next START's id.

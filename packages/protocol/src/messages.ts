@@ -185,7 +185,7 @@ export interface WorkerInit<C> {
   /** Directory units' relative module paths are resolved from. */
   unitsDir: string;
   config: C;
-  /** Function tags, computed once by the supervisor (bottlecap §5.2). */
+  /** Function tags, computed once by the supervisor (DataDog/datadog-lambda-extension, bottlecap/src/tags/lambda/tags.rs). */
   tags: Record<string, string>;
   accountId: string | undefined;
 }

@@ -387,7 +387,7 @@ class Supervisor {
   }
 
   #onTick(): void {
-    // While waiting on /next only the default strategy flushes on the timer (bottlecap §6); managed
+    // While waiting on /next only the default strategy flushes on the timer (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/flush_control.rs); managed
     // instances flush continuously from the timer.
     if (this.#managed) this.#flushNonBlocking('continuous');
     else if (this.#flush.strategy.kind === 'default') this.#flushNonBlocking('interval');

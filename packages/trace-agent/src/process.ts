@@ -1,4 +1,4 @@
-// From decoded traces to intake chunks (bottlecap §8): normalize, mark top level, build the chunk,
+// From decoded traces to intake chunks (DataDog/datadog-lambda-extension, bottlecap/src/traces/trace_processor.rs): normalize, mark top level, build the chunk,
 // apply the tag filters to its root, drop the extension's own traffic and the serverless
 // placeholder, then tag and obfuscate every span. Nothing here does I/O.
 import { TraceAgentError } from './errors.js';
