@@ -20,17 +20,14 @@ const out = path.join(root, 'dist', 'opt');
 const code = path.join(out, 'datadog-lambda');
 const require = createRequire(import.meta.url);
 
-/** Units shipped in this layer; pipelines add themselves here as they land. */
-const UNITS = [
-  { name: 'dogstatsd', entry: require.resolve('@dd-lambda/dogstatsd/unit'), ingress: ['dogstatsd'], events: [], weight: 1 },
-  // The tracer-facing receiver: TCP 8126 and DD_APM_RECEIVER_SOCKET both arrive on the `apm` ingress.
-  { name: 'trace-agent', entry: require.resolve('@dd-lambda/trace-agent/unit'), ingress: ['apm'], events: [], weight: 2 },
-  // Telemetry API batches, unparsed; runs only when logs are on (DD_SERVERLESS_LOGS_ENABLED / DD_LOGS_ENABLED).
-  { name: 'logs', entry: require.resolve('@dd-lambda/logs/unit'), ingress: ['telemetry'], events: [], weight: 1, enabledBy: 'logsEnabled' },
-  // Invocation lifecycle: the :8124 listener, enhanced metrics and the extension's own spans (INVOKE,
-  // SHUTDOWN and platform events); its output goes to the dogstatsd and trace-agent units.
-  { name: 'lifecycle', entry: require.resolve('@dd-lambda/lifecycle/unit'), ingress: ['lifecycle'], events: ['invocation', 'platform'], weight: 1 },
-];
+/**
+ * Units shipped in this layer: the protocol's unit table (ingresses, events, weights, enabledBy), each
+ * bundled from its package's `unit` entry. A unit is added to the table, not here.
+ */
+const { UNIT_TABLE } = await import('@dd-lambda/protocol');
+const UNITS = Object.entries(UNIT_TABLE).map(([name, u]) => ({
+  name, entry: require.resolve(`@dd-lambda/${name}/unit`), ingress: u.ingress, events: u.events, weight: u.weight, enabledBy: u.enabledBy,
+}));
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(path.join(out, 'extensions'), { recursive: true });

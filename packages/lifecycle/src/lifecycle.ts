@@ -3,7 +3,7 @@ import type { RawBodyApp } from '@dd-lambda/worker-host/http';
 import { partitionOf } from '@dd-lambda/config';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import type { InvocationEvent, UnitMessage } from '@dd-lambda/protocol';
+import type { InvocationEvent, SendToUnit, UnitMessage } from '@dd-lambda/protocol';
 import { buildLifecycleListener } from './listener.js';
 import type { ListenerCounters } from './listener.js';
 import { InvocationProcessor } from './processor.js';
@@ -16,7 +16,7 @@ export interface LifecycleOptions {
   config: Readonly<Config>;
   tags: Readonly<Record<string, string>>;
   logger: Logger;
-  send: (to: string, msg: UnitMessage) => void;
+  send: SendToUnit;
   requestFlush: () => void;
   /** Test seams: fixture /proc, clock, ids. */
   proc?: ProcOptions;

@@ -5,7 +5,7 @@ import type { Config } from '@dd-lambda/config';
 import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { UnitMessage } from '@dd-lambda/protocol';
+import type { SendToUnit } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
 import { LogProcessor } from './processor.js';
 import type { IntakeLog } from './processor.js';
@@ -26,7 +26,7 @@ export interface LogsOptions {
   tags: Readonly<Record<string, string>>;
   logger: Logger;
   client?: IntakeClient;
-  send?: (to: string, msg: UnitMessage) => void;
+  send?: SendToUnit;
   /** The intake refused the API key (403): tell the supervisor, which may resolve it again. */
   onKeyRejected?: () => void;
 }

@@ -9,3 +9,5 @@ export type {
 export { classifyToWorker, classifyFromWorker, toWireError, ownArrayBuffer } from './wire.js';
 export type { Classified } from './wire.js';
 export { randomSpanId } from './ids.js';
+export { UNIT_TABLE, UNIT_NAMES, isUnitName, accepts } from './units.js';
+export type { UnitInbox, UnitName, MessageFor, UnitMessageTag, UnitTableEntry, SendToUnit } from './units.js';

@@ -2,10 +2,15 @@
 import { PROTOCOL } from './messages.js';
 import type { FromWorker, ToWorker, WireError } from './messages.js';
 
-const TO_WORKER_TAGS: ReadonlySet<string> = new Set<ToWorker['t']>([
-  'FLUSH', 'SHUTDOWN', 'CONNECTION', 'DATAGRAMS', 'TELEMETRY', 'PLATFORM', 'INVOCATION', 'PEER', 'API_KEY', 'BARRIER',
-]);
-const FROM_WORKER_TAGS: ReadonlySet<string> = new Set<FromWorker['t']>(['READY', 'ERROR', 'FLUSHED', 'DRAINED', 'FLUSH_REQUEST', 'KEY_REJECTED', 'BARRIER_DONE']);
+// Every tag of each union, exactly: a tag added to (or removed from) the types without these fails to compile.
+const TO_WORKER: { [T in ToWorker['t']]: true } = {
+  FLUSH: true, SHUTDOWN: true, CONNECTION: true, DATAGRAMS: true, TELEMETRY: true, PLATFORM: true, INVOCATION: true, PEER: true, API_KEY: true, BARRIER: true,
+};
+const FROM_WORKER: { [T in FromWorker['t']]: true } = {
+  READY: true, ERROR: true, FLUSHED: true, DRAINED: true, FLUSH_REQUEST: true, KEY_REJECTED: true, BARRIER_DONE: true,
+};
+const TO_WORKER_TAGS: ReadonlySet<string> = new Set(Object.keys(TO_WORKER));
+const FROM_WORKER_TAGS: ReadonlySet<string> = new Set(Object.keys(FROM_WORKER));
 
 /** 'foreign': not ours, ignore it. 'unknown': ours but a tag this build does not know, a bug. */
 export type Classified<T> = { kind: 'ok'; msg: T } | { kind: 'foreign' } | { kind: 'unknown'; tag: unknown };

@@ -10,7 +10,7 @@ import type { Config } from '@dd-lambda/config';
 import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
+import type { SendToUnit, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
 import { RawBodyApp, header } from '@dd-lambda/worker-host/http';
 import type { RawReply, RawRequest } from '@dd-lambda/worker-host/http';
@@ -51,7 +51,7 @@ export interface TraceAgentOptions {
   /** The intake refused the API key (403): tell the supervisor, which may resolve it again. */
   onKeyRejected?: () => void;
   /** Where /dogstatsd/v2/proxy lines and placeholder / cold-start links go (the unit context's send). */
-  send?: (to: string, msg: UnitMessage, transfer?: ArrayBuffer[]) => void;
+  send?: SendToUnit;
   now?: () => number;
 }
 

@@ -3,7 +3,9 @@ export type WorkerHostErrorCode =
   | 'WH_ERR_UNIT_LOAD'
   | 'WH_ERR_UNIT_CALL'
   | 'WH_ERR_FLUSH_DEADLINE'
-  | 'WH_ERR_PROTOCOL';
+  | 'WH_ERR_PROTOCOL'
+  /** Logged (not thrown): a unit message its target does not take, per the protocol's unit table. */
+  | 'WH_ERR_MESSAGE';
 
 export class WorkerHostError extends Error {
   readonly code: WorkerHostErrorCode;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import { PROTOCOL, toWireError } from '@dd-lambda/protocol';
+import { PROTOCOL, accepts, isUnitName, toWireError } from '@dd-lambda/protocol';
 import type { FlushReason, FromWorker, PeerBarrier, PeerEnvelope, ToWorker, UnitFlushReport, UnitMessage, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { WorkerHostError } from './errors.js';
 import { PortDuplex } from './port-duplex.js';
@@ -42,6 +42,8 @@ export class UnitHost {
   readonly #barriers = new Map<number, Set<MessagePort>>();
   /** Messages dropped because their target had no route, or the wait queue was full. */
   droppedMessages = 0;
+  /** Messages a unit does not take per the protocol's unit table (a peer built from another version): dropped. */
+  rejectedMessages = 0;
 
   constructor(init: WorkerInit<Config>, io: HostIO) {
     this.#init = init;
@@ -189,7 +191,18 @@ export class UnitHost {
     }));
   }
 
+  /**
+   * A message a table unit does not take is counted and logged once, like any bad input; true when it
+   * may be delivered. Units outside the table (tests, a layer's own units) get what they are sent.
+   */
+  #acceptable(from: string, to: string, msg: UnitMessage): boolean {
+    if (!isUnitName(to) || accepts(to, (msg as { t?: unknown } | undefined)?.t)) return true;
+    if (this.rejectedMessages++ === 0) this.#io.logger.warn({ code: 'WH_ERR_MESSAGE', from, to, tag: (msg as { t?: unknown } | undefined)?.t }, 'a unit message its target does not take; dropped (counted from now on)');
+    return false;
+  }
+
   #send(from: string, to: string, msg: UnitMessage, transfer: ArrayBuffer[]): void {
+    if (!this.#acceptable(from, to, msg)) return;
     const local = this.#units.get(to);
     if (local) {
       // Same thread: deliver asynchronously, as a peer channel would, so senders never re-enter receivers.
@@ -249,7 +262,7 @@ export class UnitHost {
         this.#marker(env.id, port);
         return;
       }
-      if (env.t !== 'UNIT') return;
+      if (env.t !== 'UNIT' || !this.#acceptable(env.from, env.to, env.msg)) return;
       const h = this.#units.get(env.to);
       if (h) this.#call(h, 'message', () => h.unit.message?.(env.from, env.msg));
     });

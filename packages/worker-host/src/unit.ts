@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import type { FlushReason, InvocationEvent, PlatformEvent, TcpIngress, UnitMessage } from '@dd-lambda/protocol';
+import type { FlushReason, InvocationEvent, PlatformEvent, SendToUnit, TcpIngress, UnitMessage } from '@dd-lambda/protocol';
 
 export interface UnitContext {
   readonly name: string;
@@ -14,8 +14,11 @@ export interface UnitContext {
   readonly tags: Readonly<Record<string, string>>;
   readonly accountId: string | undefined;
   readonly logger: Logger;
-  /** Deliver a message to another unit; ArrayBuffers in `transfer` move rather than copy. */
-  send(to: string, msg: UnitMessage, transfer?: ArrayBuffer[]): void;
+  /**
+   * Deliver a message to another unit; ArrayBuffers in `transfer` move rather than copy. Typed by the
+   * protocol's unit table: a unit that does not exist, or a message it does not take, does not compile.
+   */
+  readonly send: SendToUnit;
   /** Ask the supervisor for a flush now (the tracer's POST /lambda/flush); the supervisor decides. */
   requestFlush(blocking: boolean): void;
   /** The intake answered 403 to this unit: the supervisor may resolve the API key again. */
