@@ -1,5 +1,6 @@
 // Lint rules that carry the house rules: process.env only in config and entry files, node:
-// imports, type-only imports, no console outside entry files.
+// imports, type-only imports, no console outside entry files; type-aware: no floating or misused
+// promises, exhaustive switches.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -16,6 +17,16 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   { files: ['**/*.cjs', 'layer/src/import-meta-url.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'test/src/**/*.ts', 'test/test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's test() returns a promise the runner awaits itself.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] }],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+    },
+  },
   {
     files: ['**/*.ts'],
     rules: {
