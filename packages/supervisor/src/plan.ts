@@ -1,17 +1,16 @@
 // Which units run on which worker. Units are co-hostable: with one worker they all share it, with
-// more they spread out, heaviest first onto the least-loaded thread. Threads left over from the
-// budget are for the CPU pool (piscina) that heavy stateless work uses.
+// more they spread out, heaviest first onto the least-loaded thread. A budget larger than the number
+// of units is not spent: no CPU pool exists (piscina was planned for the AppSec WAF's evaluations,
+// whose issue measures a pool against inline evaluation before one is added).
 import type { Config } from '@dd-lambda/config';
 import type { UnitSpec } from '@dd-lambda/protocol';
 
 export interface WorkerPlan {
   threads: UnitSpec[][];
-  /** Budget not used by pipeline threads; a pipeline may size a CPU pool from it. 0 at a budget of 1. */
-  poolThreads: number;
 }
 
 export function planWorkers(budget: number, units: readonly UnitSpec[]): WorkerPlan {
-  if (units.length === 0) return { threads: [], poolThreads: 0 };
+  if (units.length === 0) return { threads: [] };
   const count = Math.max(1, Math.min(budget, units.length));
   const threads: UnitSpec[][] = Array.from({ length: count }, () => []);
   const load = new Array<number>(count).fill(0);
@@ -22,7 +21,7 @@ export function planWorkers(budget: number, units: readonly UnitSpec[]): WorkerP
     threads[best]?.push(u);
     load[best] = (load[best] ?? 0) + (u.weight ?? 1);
   }
-  return { threads, poolThreads: Math.max(0, budget - count) };
+  return { threads };
 }
 
 /** Units switched off by config (e.g. AppSec unless DD_SERVERLESS_APPSEC_ENABLED) are not started. */

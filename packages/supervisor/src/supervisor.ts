@@ -155,7 +155,7 @@ class Supervisor {
   readonly #managed: boolean;
   readonly #flush: FlushControl;
   #units: UnitSpec[] = [];
-  #plan: WorkerPlan = { threads: [], poolThreads: 0 };
+  #plan: WorkerPlan = { threads: [] };
   #workers: WorkerSet | undefined;
   #ingress: IngressServers | undefined;
   /** Every flush runs on this chain, so flushes never overlap. */
@@ -259,7 +259,6 @@ class Supervisor {
         workers: plan.threads.length,
         budget: config.workers,
         budgetSource: config.workersSource,
-        poolThreads: plan.poolThreads,
         assignment: plan.threads.map((t, i) => `w${i + 1}:${t.map((u) => u.name).join('+')}`),
       }, 'worker assignment');
       if (plan.threads.length === 0) this.#emitCheckpoints();

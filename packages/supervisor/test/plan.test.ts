@@ -10,16 +10,14 @@ import { Checkpoints, enabledUnits, planWorkers, readUnits } from '../src/index.
 const u = (name: string, weight?: number, enabledBy?: string): UnitSpec => ({ name, module: `${name}.cjs`, ingress: [], events: [], ...(weight ? { weight } : {}), ...(enabledBy ? { enabledBy } : {}) });
 const names = (threads: UnitSpec[][]): string[][] => threads.map((t) => t.map((x) => x.name));
 
-test('plan: one worker hosts everything; more spread the heaviest first; leftovers go to the pool', () => {
+test('plan: one worker hosts everything; more spread the heaviest first; never more threads than units', () => {
   const units = [u('trace-agent', 3), u('dogstatsd', 2), u('logs', 2), u('appsec', 1)];
   assert.deepEqual(names(planWorkers(1, units).threads), [['trace-agent', 'dogstatsd', 'logs', 'appsec']]);
-  assert.equal(planWorkers(1, units).poolThreads, 0);
   assert.deepEqual(names(planWorkers(2, units).threads), [['trace-agent', 'appsec'], ['dogstatsd', 'logs']]);
   assert.deepEqual(names(planWorkers(4, units).threads), [['trace-agent'], ['dogstatsd'], ['logs'], ['appsec']]);
   const wide = planWorkers(6, units.slice(0, 2));
   assert.equal(wide.threads.length, 2);
-  assert.equal(wide.poolThreads, 4);
-  assert.deepEqual(planWorkers(3, []), { threads: [], poolThreads: 0 });
+  assert.deepEqual(planWorkers(3, []), { threads: [] });
 });
 
 test('units switched off by config are not started', () => {
