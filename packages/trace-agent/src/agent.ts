@@ -1,47 +1,42 @@
-// The trace agent as a service: an HTTP app that never listens itself (the supervisor owns the
-// sockets and hands connections over), the processing of every tracer request as it arrives, and
-// the flush that ships what was buffered. Decoding, processing and encoding run inline on this
-// worker's thread: the bench (bench/traces.mjs) puts a 200-span request well under a millisecond,
+// The trace agent as a service, in stages: receiver.ts (routes, decoding) → the buffers here (processed
+// and encoded payloads, stats, proxy requests, bounded) → parcels.ts (batches per tracer) → the Outbox.
+// The HTTP app never listens itself (the supervisor owns the sockets and hands connections over).
+// Decoding, processing and encoding run inline on this worker's thread: the bench (bench/traces.mjs) puts a 200-span request well under a millisecond,
 // far below what a pool hop would cost; the README has the figures.
 import type { Duplex } from 'node:stream';
 import { isNativeAccelerationEnabled } from 'msgpackr';
 import { EXTENSION_VERSION } from '@dd-lambda/config';
 import type { Config } from '@dd-lambda/config';
 import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
-import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
+import type { IntakeClient } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { SendToUnit, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
-import { RawBodyApp, header } from '@dd-lambda/worker-host/http';
-import type { RawReply, RawRequest } from '@dd-lambda/worker-host/http';
-import { decodeV04, decodeV05 } from './decode.js';
-import { MAX_BATCH_BYTES, agentPayload, encodeTracerPayload, framedSize } from './encode.js';
+import { RawBodyApp } from '@dd-lambda/worker-host/http';
+import { encodeTracerPayload } from './encode.js';
 import { TraceAgentError } from './errors.js';
 import { parseReplaceRules } from './obfuscate/index.js';
 import { TraceProcessor, parseFilters } from './process.js';
 import type { TagFilter } from './process.js';
-import { PROXY_ROUTES, forwardedHeaders, proxyUrl } from './proxy.js';
+import { proxyParcels, statsParcels, traceParcels } from './parcels.js';
+import type { ParcelTargets, Pending, ProxyPending } from './parcels.js';
+import { TEXT, addRoutes } from './receiver.js';
+import type { ReceiverCounters } from './receiver.js';
 import { PRIORITY_NONE } from './span.js';
 import type { Span, TracerInfo } from './span.js';
 import { StatsConcentrator } from './stats.js';
-import { decodeClientStats, statsPayloadBody } from './stats-payload.js';
 import type { ClientStatsPayload } from './stats-payload.js';
 
+export { MAX_TRACE_BODY, MAX_STATS_BODY, MAX_PROXY_BODY, INFO_ENDPOINTS } from './receiver.js';
+export { tracerInfo } from './tracer-info.js';
+
 const MiB = 1024 * 1024;
-/** Request body limits, as Datadog's extension sets them. */
-export const MAX_TRACE_BODY = 50 * MiB;
-export const MAX_STATS_BODY = 2 * MiB;
-export const MAX_PROXY_BODY = 2 * MiB;
 /** Encoded trace payloads held between flushes; beyond it requests are dropped (429 with real status). */
 export const MAX_PENDING_BYTES = 32 * MiB;
 /** Payloads kept for a later flush after a retryable intake failure. */
 export const RETRY_BYTES = 16 * MiB;
 /** Proxy request bodies held between flushes. */
 export const MAX_PROXY_PENDING_BYTES = 16 * MiB;
-
-const RATE_BY_SERVICE = '{"rate_by_service":{}}';
-
-export const INFO_ENDPOINTS: readonly string[] = ['/v0.4/traces', '/v0.5/traces', '/v0.6/stats', '/info', '/dogstatsd/v2/proxy', ...PROXY_ROUTES.map((r) => r.path)];
 
 export interface TraceAgentOptions {
   config: Readonly<Config>;
@@ -55,29 +50,8 @@ export interface TraceAgentOptions {
   now?: () => number;
 }
 
-export interface TraceAgentCounters {
-  requests: number;
-  badRequests: number;
-  /** Tracer requests dropped because the pending buffer was full. */
-  overflowRequests: number;
-  statsPayloads: number;
-  proxied: number;
-  dogstatsdProxied: number;
-}
-
-interface Pending {
-  info: TracerInfo;
-  bytes: Uint8Array;
-  spans: number;
-}
-
-interface ProxyPending {
-  what: string;
-  url: string;
-  body: Buffer;
-  contentType: string;
-  headers: Record<string, string>;
-}
+/** `overflowRequests`: tracer (or proxy) requests dropped because their buffer was full. */
+export type TraceAgentCounters = ReceiverCounters;
 
 export interface TraceAgent {
   readonly app: RawBodyApp;
@@ -91,61 +65,6 @@ export interface TraceAgent {
   /** Wait until no request is in flight (SHUTDOWN), or the deadline. */
   drain(deadline: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Go's isHeaderTrue: empty, 0, f, false (any case) are false; anything else is true. */
-function headerTrue(v: string): boolean {
-  const s = v.trim().toLowerCase();
-  return s !== '' && s !== '0' && s !== 'f' && s !== 'false';
-}
-
-function count(v: string): number {
-  const n = Number(v);
-  return Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0;
-}
-
-export function tracerInfo(req: Pick<RawRequest, 'headers'>): TracerInfo {
-  return {
-    lang: header(req, 'datadog-meta-lang'),
-    langVersion: header(req, 'datadog-meta-lang-version'),
-    langInterpreter: header(req, 'datadog-meta-lang-interpreter'),
-    langVendor: header(req, 'datadog-meta-lang-vendor'),
-    tracerVersion: header(req, 'datadog-meta-tracer-version'),
-    containerId: header(req, 'datadog-container-id'),
-    clientComputedTopLevel: headerTrue(header(req, 'datadog-client-computed-top-level')),
-    clientComputedStats: headerTrue(header(req, 'datadog-client-computed-stats')),
-    droppedP0Traces: count(header(req, 'datadog-client-dropped-p0-traces')),
-    droppedP0Spans: count(header(req, 'datadog-client-dropped-p0-spans')),
-  };
-}
-
-/** Outbound headers of a traces request: the tracer's own, as bottlecap forwards them. */
-function outboundHeaders(info: TracerInfo, droppedTraces: number, droppedSpans: number): Record<string, string> {
-  const h: Record<string, string> = { 'datadog-send-real-http-status': '1' };
-  const set = (k: string, v: string): void => {
-    if (v !== '') h[k] = v;
-  };
-  set('datadog-meta-lang', info.lang);
-  set('datadog-meta-lang-version', info.langVersion);
-  set('datadog-meta-lang-interpreter', info.langInterpreter);
-  set('datadog-meta-lang-vendor', info.langVendor);
-  set('datadog-meta-tracer-version', info.tracerVersion);
-  set('datadog-container-id', info.containerId);
-  if (info.clientComputedStats) h['datadog-client-computed-stats'] = 'true';
-  if (info.clientComputedTopLevel) h['datadog-client-computed-top-level'] = 'true';
-  if (droppedTraces > 0) h['datadog-client-dropped-p0-traces'] = String(droppedTraces);
-  if (droppedSpans > 0) h['datadog-client-dropped-p0-spans'] = String(droppedSpans);
-  return h;
-}
-
-function infoKey(i: TracerInfo): string {
-  return [i.lang, i.langVersion, i.langInterpreter, i.langVendor, i.tracerVersion, i.containerId, i.clientComputedStats, i.clientComputedTopLevel].join('\u0000');
-}
-
-const MSGPACK_TYPES = new Set(['', 'application/msgpack', 'application/x-msgpack', 'application/octet-stream']);
-
-function mediaType(req: RawRequest): string {
-  return header(req, 'content-type').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 function filtersFrom(config: Readonly<Config>, logger: Logger): { require: TagFilter[]; reject: TagFilter[] } {
@@ -190,7 +109,12 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     },
   });
   const concentrator = config.computeStats ? new StatsConcentrator({ env: config.env ?? 'unknown-env', version: config.version ?? '', now }) : undefined;
-  const mirrors = Object.entries(config.apmAdditionalEndpoints).flatMap(([url, keys]) => keys.map((apiKey) => ({ base: url.replace(/\/+$/, ''), apiKey })));
+  const targets: ParcelTargets = {
+    apmUrl: config.urls.apm,
+    level: config.apmCompressionLevel,
+    env: config.env ?? '',
+    mirrors: Object.entries(config.apmAdditionalEndpoints).flatMap(([url, keys]) => keys.map((apiKey) => ({ base: url.replace(/\/+$/, ''), apiKey }))),
+  };
   const counters: TraceAgentCounters = { requests: 0, badRequests: 0, overflowRequests: 0, statsPayloads: 0, proxied: 0, dogstatsdProxied: 0 };
 
   let pending: Pending[] = [];
@@ -200,7 +124,6 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   let proxyBytes = 0;
   let droppedSinceFlush = 0;
 
-  const TEXT = 'text/plain; charset=utf-8';
   // Every error is a clear text answer; the tracer logs it and carries on.
   const app = new RawBodyApp({
     onError: (err) => {
@@ -239,148 +162,27 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     return true;
   }
 
-  function traces(version: 'v0.4' | 'v0.5') {
-    return (req: RawRequest): RawReply => {
-      counters.requests++;
-      const type = mediaType(req);
-      if (!MSGPACK_TYPES.has(type)) {
-        counters.badRequests++;
-        return { status: 415, type: TEXT, body: `unsupported Content-Type "${type}" for /${version}/traces: send application/msgpack` };
-      }
-      const body = req.body;
-      // An empty request (a tracer's connectivity probe) is accepted as zero traces.
-      if (body === undefined || body.length === 0) return { type: 'application/json', body: RATE_BY_SERVICE };
-      const decoded: Span[][] = version === 'v0.4' ? decodeV04(body) : decodeV05(body);
-      if (!enqueue(decoded, tracerInfo(req)) && headerTrue(header(req, 'datadog-send-real-http-status'))) {
-        return { status: 429, type: TEXT, body: 'trace buffer full; payload dropped' };
-      }
-      return { type: 'application/json', body: RATE_BY_SERVICE };
-    };
-  }
-
-  for (const version of ['v0.4', 'v0.5'] as const) app.route(['PUT', 'POST'], `/${version}/traces`, { bodyLimit: MAX_TRACE_BODY }, traces(version));
-
-  app.route(['PUT', 'POST'], '/v0.6/stats', { bodyLimit: MAX_STATS_BODY }, (req) => {
-    if (req.body !== undefined && req.body.length > 0) {
-      const stats = decodeClientStats(req.body);
-      if (stats !== undefined) {
-        tracerStats.push(stats);
-        counters.statsPayloads++;
-      }
-    }
-    return { status: 202, type: TEXT, body: 'Successfully buffered stats to be aggregated.' };
+  addRoutes({
+    app,
+    config,
+    counters,
+    enqueue,
+    addStats: (stats) => tracerStats.push(stats),
+    addProxy: (p) => {
+      if (proxyBytes + p.body.length > MAX_PROXY_PENDING_BYTES) return false;
+      proxies.push(p);
+      proxyBytes += p.body.length;
+      return true;
+    },
+    send: opts.send,
   });
 
-  const info = JSON.stringify({ endpoints: INFO_ENDPOINTS, client_drop_p0s: false, span_meta_structs: true, config: { statsd_port: config.ports.dogstatsd, receiver_port: config.ports.apm } });
-  app.route(['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS'], '/info', { bodyLimit: MAX_PROXY_BODY }, () => ({ type: 'application/json', body: info }));
-
-  // dd-trace sends its DogStatsD lines here first; they join the DogStatsD pipeline unparsed.
-  app.route(['POST'], '/dogstatsd/v2/proxy', { bodyLimit: MAX_PROXY_BODY }, (req) => {
-    const body = req.body;
-    if (body !== undefined && body.length > 0 && opts.send !== undefined) {
-      const data = new ArrayBuffer(body.length);
-      new Uint8Array(data).set(body);
-      opts.send('dogstatsd', { t: 'DSD_LINES', data }, [data]);
-      counters.dogstatsdProxied++;
-    }
-    return { status: 200, body: '' };
-  });
-
-  for (const route of PROXY_ROUTES) {
-    app.route(['POST'], route.path, { bodyLimit: MAX_PROXY_BODY }, (req) => {
-      const body = req.body ?? Buffer.alloc(0);
-      if (proxyBytes + body.length > MAX_PROXY_PENDING_BYTES) {
-        counters.overflowRequests++;
-        return { status: headerTrue(header(req, 'datadog-send-real-http-status')) ? 429 : 200, type: TEXT, body: `proxy buffer full; ${route.path} request dropped` };
-      }
-      proxies.push({
-        what: `proxy ${route.path}`,
-        url: proxyUrl(route, config.site, config.urls.apmProxy),
-        body,
-        contentType: header(req, 'content-type') || 'application/octet-stream',
-        headers: forwardedHeaders(req.headers, config.aws.functionName),
-      });
-      proxyBytes += body.length;
-      counters.proxied++;
-      return { status: 200, type: TEXT, body: `Acknowledged request for ${route.path}` };
-    });
-  }
-
-  function traceParcels(): Parcel[] {
-    const groups = new Map<string, Pending[]>();
-    for (const p of pending) {
-      const k = infoKey(p.info);
-      const g = groups.get(k);
-      if (g) g.push(p);
-      else groups.set(k, [p]);
-    }
+  /** Empties the buffers into this flush's parcels. */
+  function takeParcels(final: boolean): ReturnType<typeof traceParcels> {
+    const out = [...traceParcels(pending, targets), ...statsParcels(tracerStats, concentrator?.flush(final), targets), ...proxyParcels(proxies)];
     pending = [];
     pendingBytes = 0;
-    const out: Parcel[] = [];
-    for (const group of groups.values()) {
-      let batch: Pending[] = [];
-      let size = 32; // the AgentPayload header
-      const cut = (): void => {
-        if (batch.length === 0) return;
-        const first = batch[0] as Pending;
-        const droppedTraces = batch.reduce((n, p) => n + p.info.droppedP0Traces, 0);
-        const droppedSpans = batch.reduce((n, p) => n + p.info.droppedP0Spans, 0);
-        out.push({
-          what: 'traces',
-          count: batch.reduce((n, p) => n + p.spans, 0),
-          request: {
-            url: `${config.urls.apm}/api/v0.2/traces`,
-            body: agentPayload(batch.map((p) => p.bytes)),
-            contentType: 'application/x-protobuf',
-            encoding: 'zstd',
-            level: config.apmCompressionLevel,
-            headers: outboundHeaders(first.info, droppedTraces, droppedSpans),
-          },
-          mirrors: mirrors.map((m) => ({ url: `${m.base}/api/v0.2/traces`, apiKey: m.apiKey })),
-        });
-        batch = [];
-        size = 32;
-      };
-      for (const p of group) {
-        const add = framedSize(p.bytes.length);
-        if (size + add > MAX_BATCH_BYTES) cut();
-        batch.push(p);
-        size += add;
-      }
-      cut();
-    }
-    return out;
-  }
-
-  function statsParcels(final: boolean): Parcel[] {
-    const out: Parcel[] = [];
-    const statsRequest = (stats: ClientStatsPayload[], clientComputed: boolean): Parcel => ({
-      what: 'stats',
-      count: stats.reduce((n, s) => n + s.Stats.reduce((m, b) => m + b.Stats.length, 0), 0),
-      request: {
-        url: `${config.urls.apm}/api/v0.2/stats`,
-        body: statsPayloadBody(stats, clientComputed, config.env ?? '', EXTENSION_VERSION),
-        contentType: 'application/msgpack',
-        encoding: 'gzip',
-        level: 6,
-        accept: (s) => s === 202,
-      },
-    });
-    if (tracerStats.length > 0) {
-      out.push(statsRequest(tracerStats, true));
-      tracerStats = [];
-    }
-    const own = concentrator?.flush(final);
-    if (own !== undefined) out.push(statsRequest([own], false));
-    return out;
-  }
-
-  function proxyParcels(): Parcel[] {
-    const out = proxies.map((p): Parcel => ({
-      what: p.what,
-      count: 1,
-      request: { url: p.url, body: p.body, contentType: p.contentType, encoding: 'identity', level: 0, headers: p.headers },
-    }));
+    tracerStats = [];
     proxies = [];
     proxyBytes = 0;
     return out;
@@ -434,7 +236,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       const final = signal.reason === 'shutdown';
       const dropped = logDrops() + droppedSinceFlush;
       droppedSinceFlush = 0;
-      const res = await outbox.ship([...traceParcels(), ...statsParcels(final), ...proxyParcels()], signal.deadline, final);
+      const res = await outbox.ship(takeParcels(final), signal.deadline, final);
       return { sent: res.sent, dropped: res.dropped + dropped, pending: res.pending };
     },
     drain(deadline) {
