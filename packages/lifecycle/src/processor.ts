@@ -5,14 +5,15 @@
 import type { Logger } from '@dd-lambda/logger';
 import type { MetricPoints, PlatformEvent, SpanData, TracerSpanMessage } from '@dd-lambda/protocol';
 import { randomSpanId } from '@dd-lambda/protocol';
-import { flattenPayload } from './payload.js';
+import type { Context, SpanIds, TracerState } from './context.js';
+import { invocationSpans } from './invocation-span.js';
 import { ProcSampler } from './proc.js';
 import type { ProcOptions } from './proc.js';
-import { extractContext, hex16, lowerCarrier, parseDatadogTags } from './propagation.js';
+import { extractContext, hex16, lowerCarrier } from './propagation.js';
 import type { PropagationStyle, SpanContext } from './propagation.js';
-import { TIMEOUT_MESSAGE, inferredSpans, maybeBase64, span } from './spans.js';
+import { span } from './spans.js';
 import { identifyTrigger } from './triggers.js';
-import type { Trigger, TriggerOptions } from './triggers.js';
+import type { TriggerOptions } from './triggers.js';
 
 export const PREFIX = 'aws.lambda.enhanced.';
 /** Contexts kept at most (bottlecap's buffer holds 500). */
@@ -52,43 +53,6 @@ export interface ProcessorOptions {
   newId?: () => bigint;
 }
 
-interface RuntimeDone { status: string; errorType: string | undefined; durationMs: number | undefined; producedBytes: number | undefined; atMs: number }
-
-interface TracerState {
-  startedAt: number;
-  extracted: SpanContext | undefined;
-  trigger: Trigger | undefined;
-  request: unknown;
-}
-
-interface EndState {
-  at: number;
-  headers: Record<string, string>;
-  response: unknown;
-}
-
-interface Context {
-  requestId: string;
-  seq: number;
-  coldStart: boolean;
-  proactive: boolean;
-  invokeMs: number | undefined;
-  startMs: number | undefined;
-  runtime: RuntimeDone | undefined;
-  tracer: TracerState | undefined;
-  end: EndState | undefined;
-  placeholder: TracerSpanMessage | undefined;
-  errored: boolean;
-  oom: boolean;
-  spanSent: boolean;
-  /** platform.report was read: with the span made (or no tracer), the context is forgotten. */
-  reported: boolean;
-  /** The aws.lambda span once made (the cold-start span hangs under the first one). */
-  spanIds: SpanIds | undefined;
-}
-
-type SpanIds = { traceId: bigint; spanId: bigint; traceIdHigh: string | undefined };
-
 export interface ProcessorCounters {
   invocations: number;
   spans: number;
@@ -113,12 +77,6 @@ function parseBody(body: Buffer | undefined): { value: unknown; ok: boolean } {
   } catch {
     return { value: {}, ok: false };
   }
-}
-
-function decU64(s: string | undefined): bigint | undefined {
-  if (s === undefined || !/^\d{1,20}$/.test(s)) return undefined;
-  const v = BigInt(s);
-  return v > 0n && v < 1n << 64n ? v : undefined;
 }
 
 export class InvocationProcessor {
@@ -486,85 +444,19 @@ export class InvocationProcessor {
   }
 
   #finish(ctx: Context): void {
-    const tracer = ctx.tracer as TracerState;
     ctx.spanSent = true;
-    const h = ctx.end?.headers ?? {};
-    const ph = ctx.placeholder;
-    const endTags = parseDatadogTags(h['x-datadog-tags']);
-    const traceId = decU64(h['x-datadog-trace-id']) ?? tracer.extracted?.traceId ?? ph?.traceId ?? this.#newId();
-    const spanId = decU64(h['x-datadog-span-id']) ?? ph?.spanId ?? this.#newId();
-    const startMs = ctx.startMs ?? tracer.startedAt;
-    const durationMs = ctx.runtime?.durationMs ?? (ctx.end?.at ?? this.#now()) - startMs;
-    const endMs = startMs + durationMs;
-    const statusCode = obj(ctx.end?.response)['statusCode'];
-    const status = typeof statusCode === 'number' || typeof statusCode === 'string' ? String(statusCode) : undefined;
-    const serverError = status !== undefined && /^5\d\d$/.test(status);
-
-    const out: SpanData[] = [];
-    let parentId = decU64(h['x-datadog-parent-id']) ?? tracer.extracted?.spanId ?? 0n;
-    const trigger = tracer.trigger;
-    if (trigger !== undefined && trigger.inferred.length > 0) {
-      const inf = inferredSpans(trigger.inferred, { traceId, parentId: tracer.extracted?.spanId ?? 0n, newId: this.#newId }, { startMs, endMs });
-      parentId = inf.innermost;
-      for (const s of inf.spans) {
-        if (status !== undefined && trigger.http) s.meta['http.status_code'] = status;
-        if (serverError) s.error = 1;
-        out.push(s);
-      }
-    }
-
-    const s = span({ name: 'aws.lambda', service: this.service, resource: this.#o.functionName, type: 'serverless', traceId, spanId, parentId, startMs, durationMs });
-    const meta = s.meta;
-    if (ph !== undefined) {
-      Object.assign(meta, ph.meta);
-      Object.assign(s.metrics, ph.metrics);
-    }
-    meta['span.kind'] = 'server';
-    meta['request_id'] = ctx.requestId;
-    meta['cold_start'] = String(ctx.coldStart);
-    if (ctx.proactive) meta['proactive_initialization'] = 'true';
-    if (trigger !== undefined) {
-      meta['function_trigger.event_source'] = trigger.source;
-      if (trigger.arn !== undefined) meta['function_trigger.event_source_arn'] = trigger.arn;
-      Object.assign(meta, trigger.tags);
-    }
-    if (tracer.extracted !== undefined) Object.assign(meta, tracer.extracted.tags);
-    Object.assign(meta, endTags);
-    if (status !== undefined) meta['http.status_code'] = status;
-    const priority = h['x-datadog-sampling-priority'] ?? (tracer.extracted?.samplingPriority !== undefined ? String(tracer.extracted.samplingPriority) : undefined);
-    if (priority !== undefined && Number.isFinite(Number(priority))) {
-      s.metrics['_sampling_priority_v1'] = Number(priority);
-      for (const x of out) x.metrics['_sampling_priority_v1'] = Number(priority);
-    }
-    if (h['x-datadog-invocation-error'] === 'true') {
-      s.error = 1;
-      for (const k of ['msg', 'type', 'stack'] as const) {
-        const v = h[`x-datadog-invocation-error-${k}`];
-        if (v !== undefined) meta[`error.${k === 'msg' ? 'message' : k}`] = maybeBase64(v);
-      }
-      if (meta['error.message'] !== undefined) meta['error.msg'] = meta['error.message'];
-    } else if (ctx.runtime?.status === 'timeout') {
-      s.error = 1;
-      meta['error.msg'] = TIMEOUT_MESSAGE;
-      meta['error.message'] = TIMEOUT_MESSAGE;
-      meta['error.type'] = 'Timeout';
-    } else if (ctx.runtime !== undefined && ctx.runtime.status !== 'success') {
-      s.error = 1;
-      meta['error.type'] = ctx.runtime.errorType ?? ctx.runtime.status;
-    }
-    if (serverError) s.error = 1;
-    if (this.#o.capturePayload) {
-      if (tracer.request !== undefined) flattenPayload(meta, 'function.request', tracer.request, this.#o.captureMaxDepth);
-      if (ctx.end !== undefined) flattenPayload(meta, 'function.response', ctx.end.response, this.#o.captureMaxDepth);
-    }
-    out.push(s);
+    const tracer = ctx.tracer as TracerState;
+    const { spans, ids } = invocationSpans(ctx, {
+      service: this.service, functionName: this.#o.functionName, capturePayload: this.#o.capturePayload,
+      captureMaxDepth: this.#o.captureMaxDepth, newId: this.#newId, now: this.#now,
+    });
     // Contexts outlive their span (late OOM lines still dedupe against them); their payloads need not.
     tracer.request = undefined;
     if (ctx.end !== undefined) ctx.end.response = undefined;
-    ctx.spanIds = { traceId, spanId, traceIdHigh: meta['_dd.p.tid'] };
-    if (ctx.seq === 1 && ctx.coldStart) this.#firstSpan = ctx.spanIds;
-    this.counters.spans += out.length;
-    this.#o.emitSpans(out);
+    ctx.spanIds = ids;
+    if (ctx.seq === 1 && ctx.coldStart) this.#firstSpan = ids;
+    this.counters.spans += spans.length;
+    this.#o.emitSpans(spans);
     if (ctx.seq === 1) this.#maybeColdStart();
     this.#maybeForget(ctx);
   }
