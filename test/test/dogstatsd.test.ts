@@ -40,7 +40,7 @@ for (const variant of [
       assert.ok(dist.every((p) => p.timestamp === ts - (ts % 10) && p.min === 9 && p.max === 9));
 
       const tags = count[0]?.tags ?? [];
-      assert.ok(tags.includes('team:a') && tags.includes('functionname:test_function') && tags.includes('dd_extension_version:next'), tags.join(','));
+      assert.ok(tags.includes('team:a') && tags.includes('functionname:test_function') && tags.includes('dd_extension_version:0.1.0'), tags.join(','));
       assert.ok(!tags.some((t) => t.startsWith('dd.internal.')), 'internal tags are not shipped');
       if ('DD_ENV' in variant.env) assert.equal(tags.filter((t) => t === 'env:staging').length, 1, 'env from hot-shots and from the function tags appears once');
 

@@ -1,8 +1,9 @@
 // Function tags (DataDog/datadog-lambda-extension, bottlecap/src/tags/lambda/tags.rs), computed once per process once the account id is known (the
 // register response carries it) and shared with every worker.
 import type { Config } from './types.js';
+import { EXTENSION_VERSION } from './version.js';
 
-export const EXTENSION_VERSION = 'next';
+export { EXTENSION_VERSION };
 
 export function partitionOf(region: string): string {
   if (region.startsWith('us-gov-')) return 'aws-us-gov';

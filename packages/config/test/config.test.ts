@@ -206,3 +206,11 @@ test('one warning names every DD_* variable that is set but that neither the ext
   assert.deepEqual(line, ['set but not supported by this extension, so ignored: DD_NOT_A_THING, DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT']);
   assert.ok(!line[0]?.includes('localhost:4318'), 'names only, never values');
 });
+
+test('dd_extension_version is the package version, not a placeholder', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { EXTENSION_VERSION } = await import('../src/index.js');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(EXTENSION_VERSION, pkg.version);
+  assert.match(EXTENSION_VERSION, /^\d+\.\d+\.\d+/);
+});

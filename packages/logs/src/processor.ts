@@ -56,8 +56,12 @@ const LEVELS: Readonly<Record<string, string>> = {
   INFO: 'info', INFORMATION: 'info', DEBUG: 'debug', TRACE: 'trace',
 };
 
-/** Maps a level word (any case) to an intake status; undefined when it is not one. */
+/** pino's numeric levels (our own lines, and Node functions logging with pino). */
+const PINO_LEVELS: Readonly<Record<number, string>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'critical' };
+
+/** Maps a level word (any case) or a pino level number to an intake status; undefined when it is not one. */
 export function statusOf(level: unknown): string | undefined {
+  if (typeof level === 'number') return PINO_LEVELS[level];
   return typeof level === 'string' ? LEVELS[level.toUpperCase()] : undefined;
 }
 

@@ -121,3 +121,8 @@ test('processing rules: exclude, include, mask in order; bad rules reported and 
   assert.deepEqual(msgs(out), ['order 1 card [masked_card]']);
   assert.equal(p.counters.excluded, 2, 'START (no "order") and the health check');
 });
+
+test('pino\'s numeric levels map to statuses (the extension\'s own warn and error lines ship as such)', async () => {
+  const { statusOf } = await import('../src/processor.js');
+  assert.deepEqual([statusOf(40), statusOf(50), statusOf(60), statusOf(30), statusOf(35), statusOf('WARN')], ['warn', 'error', 'critical', 'info', undefined, 'warn']);
+});

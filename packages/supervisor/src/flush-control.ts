@@ -15,11 +15,16 @@ export class FlushControl {
   readonly strategy: FlushStrategy;
   readonly #flushTimeoutMs: number;
   readonly #ring: number[] = [];
-  #lastFlush = 0;
+  #lastFlush: number;
 
-  constructor(strategy: FlushStrategy, flushTimeoutMs: number) {
+  /**
+   * `startedAt`: when the extension started (epoch ms). The interval strategies count from it, as
+   * bottlecap does, so the first invocation does not flush just because nothing has been flushed yet.
+   */
+  constructor(strategy: FlushStrategy, flushTimeoutMs: number, startedAt = Date.now()) {
     this.strategy = strategy;
     this.#flushTimeoutMs = flushTimeoutMs;
+    this.#lastFlush = startedAt;
   }
 
   /** The interval of the background timer; `end` has none. */

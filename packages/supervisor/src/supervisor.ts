@@ -183,7 +183,7 @@ class Supervisor {
     if (managed && config.flushStrategy.kind !== 'default' && config.flushStrategy.kind !== 'continuously') {
       logger.warn({ strategy: config.flushStrategy.kind }, 'managed instances flush continuously; DD_SERVERLESS_FLUSH_STRATEGY ignored');
     }
-    this.#flush = new FlushControl(strategy, config.flushTimeoutMs);
+    this.#flush = new FlushControl(strategy, config.flushTimeoutMs, Math.round(performance.timeOrigin));
   }
 
   /**
