@@ -6,7 +6,13 @@ import http from 'node:http';
 import { EventEmitter, once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { IntakeError } from './errors.js';
-import { decodeCheckRuns, decodeEvent, decodeLogs, decodeSeries, decodeSketches, decodeStats, decodeTraces, decompress } from './decode.js';
+import { decompress } from './decode.js';
+import { spanRecords, metricPoints, sketchPoints } from './queries.js';
+import type { MetricPoint, SketchPoint, SpanRecord } from './queries.js';
+import { MiB, PROXY_PATHS, ROUTES, proxyRoute } from './routes.js';
+
+export type { MetricKind, MetricPoint, SketchPoint, SpanRecord } from './queries.js';
+export { PROXY_PATHS, ROUTES } from './routes.js';
 import type {
   AgentPayload,
   CheckRun,
@@ -18,116 +24,8 @@ import type {
   SeriesPayload,
   Sketch,
   SketchPayload,
-  Span,
   StatsObject,
-  TraceChunk,
-  TracerPayload,
 } from './types.js';
-
-const MiB = 1024 * 1024;
-
-interface Route {
-  kind: PayloadKind;
-  methods: readonly string[];
-  /** Accepted media types (parameters such as charset are ignored); undefined = any. */
-  contentTypes?: readonly string[];
-  decode?: (body: Buffer) => unknown;
-  /** Limits on the wire and after decompression. */
-  maxWireBytes: number;
-  maxBodyBytes: number;
-  ok: { status: number; body: string };
-}
-
-const accepted = { status: 202, body: '{}' };
-
-/** The routes, with the limits Datadog documents for each intake. */
-export const ROUTES: Readonly<Record<string, Route>> = {
-  '/api/v0.2/traces': {
-    kind: 'traces',
-    methods: ['POST'],
-    contentTypes: ['application/x-protobuf'],
-    decode: decodeTraces,
-    maxWireBytes: 50 * MiB,
-    maxBodyBytes: 50 * MiB,
-    ok: accepted,
-  },
-  '/api/v0.2/stats': {
-    kind: 'stats',
-    methods: ['POST'],
-    contentTypes: ['application/msgpack'],
-    decode: decodeStats,
-    maxWireBytes: 10 * MiB,
-    maxBodyBytes: 50 * MiB,
-    ok: accepted,
-  },
-  '/api/v2/series': {
-    kind: 'series',
-    methods: ['POST'],
-    contentTypes: ['application/json'],
-    decode: decodeSeries,
-    // v2 series API: 512,000 bytes compressed, 5 MiB decompressed.
-    maxWireBytes: 512_000,
-    maxBodyBytes: 5 * MiB,
-    ok: { status: 202, body: '{"errors":[]}' },
-  },
-  '/api/beta/sketches': {
-    kind: 'sketches',
-    methods: ['POST'],
-    contentTypes: ['application/x-protobuf'],
-    decode: decodeSketches,
-    maxWireBytes: 62 * MiB,
-    maxBodyBytes: 62 * MiB,
-    ok: accepted,
-  },
-  '/api/v2/logs': {
-    kind: 'logs',
-    methods: ['POST'],
-    contentTypes: ['application/json'],
-    decode: decodeLogs,
-    // Logs API: 5 MB per uncompressed payload.
-    maxWireBytes: 5 * MiB,
-    maxBodyBytes: 5 * MiB,
-    ok: accepted,
-  },
-  '/api/v1/events': {
-    kind: 'events',
-    methods: ['POST'],
-    contentTypes: ['application/json'],
-    decode: decodeEvent,
-    maxWireBytes: 512_000,
-    maxBodyBytes: MiB,
-    ok: { status: 202, body: '{"status":"ok"}' },
-  },
-  '/api/v1/check_run': {
-    kind: 'check_run',
-    methods: ['POST'],
-    contentTypes: ['application/json'],
-    decode: decodeCheckRuns,
-    maxWireBytes: 512_000,
-    maxBodyBytes: 5 * MiB,
-    ok: { status: 202, body: '{"status":"ok"}' },
-  },
-  '/api/v1/validate': {
-    kind: 'validate',
-    methods: ['GET'],
-    maxWireBytes: 0,
-    maxBodyBytes: 0,
-    ok: { status: 200, body: '{"valid":true}' },
-  },
-};
-
-/** Targets of the trace agent's APM proxy routes: recorded raw, answered 202. */
-export const PROXY_PATHS: readonly string[] = [
-  '/api/v0.1/pipeline_stats',
-  '/api/v2/profile',
-  '/api/intake/llm-obs/v1/eval-metric',
-  '/api/intake/llm-obs/v2/eval-metric',
-  '/api/v2/llmobs',
-  '/api/v2/debugger',
-  '/api/v2/apmtelemetry',
-];
-
-const proxyRoute: Route = { kind: 'proxy', methods: ['POST'], maxWireBytes: 50 * MiB, maxBodyBytes: 50 * MiB, ok: accepted };
 
 export interface FaultRule {
   /** Which requests: exact path, a RegExp on the path, or a payload kind; all when omitted. */
@@ -158,40 +56,6 @@ export interface FakeIntakeOptions {
   apiKey?: string;
   /** Keep decompressed bodies of accepted payloads on their records (always kept on rejects). */
   keepBodies?: boolean;
-}
-
-export interface SpanRecord {
-  span: Span;
-  chunk: TraceChunk;
-  tracerPayload: TracerPayload;
-  payload: AgentPayload;
-}
-
-export type MetricKind = 'unspecified' | 'count' | 'rate' | 'gauge';
-const seriesKinds: readonly MetricKind[] = ['unspecified', 'count', 'rate', 'gauge'];
-
-export interface MetricPoint {
-  metric: string;
-  kind: MetricKind;
-  tags: string[];
-  timestamp: number;
-  value: number;
-  series: Series;
-}
-
-export interface SketchPoint {
-  metric: string;
-  tags: string[];
-  host: string;
-  timestamp: number;
-  count: number;
-  min: number;
-  max: number;
-  sum: number;
-  avg: number;
-  /** DDSketch bins: key k[i] holds n[i] values. */
-  k: number[];
-  n: number[];
 }
 
 function headerRecord(h: http.IncomingHttpHeaders): Record<string, string> {
@@ -306,15 +170,7 @@ export class FakeIntake extends EventEmitter {
   }
 
   spans(): SpanRecord[] {
-    const out: SpanRecord[] = [];
-    for (const payload of this.traces()) {
-      for (const tracerPayload of payload.tracerPayloads) {
-        for (const chunk of tracerPayload.chunks) {
-          for (const span of chunk.spans) out.push({ span, chunk, tracerPayload, payload });
-        }
-      }
-    }
-    return out;
+    return spanRecords(this.traces());
   }
 
   stats(): StatsObject[] {
@@ -326,18 +182,7 @@ export class FakeIntake extends EventEmitter {
   }
 
   metricPoints(metric?: string): MetricPoint[] {
-    return this.series()
-      .filter((s) => metric === undefined || s.metric === metric)
-      .flatMap((s) =>
-        s.points.map((p) => ({
-          metric: s.metric,
-          kind: seriesKinds[s.type] ?? 'unspecified',
-          tags: s.tags,
-          timestamp: p.timestamp,
-          value: p.value,
-          series: s,
-        })),
-      );
+    return metricPoints(this.series(), metric);
   }
 
   sketches(): Sketch[] {
@@ -345,23 +190,7 @@ export class FakeIntake extends EventEmitter {
   }
 
   sketchPoints(metric?: string): SketchPoint[] {
-    return this.sketches()
-      .filter((s) => metric === undefined || s.metric === metric)
-      .flatMap((s) =>
-        s.dogsketches.map((d) => ({
-          metric: s.metric,
-          tags: s.tags,
-          host: s.host,
-          timestamp: Number(d.ts),
-          count: Number(d.cnt),
-          min: d.min,
-          max: d.max,
-          sum: d.sum,
-          avg: d.avg,
-          k: d.k,
-          n: d.n,
-        })),
-      );
+    return sketchPoints(this.sketches(), metric);
   }
 
   events(): EventPayload[] {
