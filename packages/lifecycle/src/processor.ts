@@ -20,6 +20,8 @@ export const PREFIX = 'aws.lambda.enhanced.';
 export const MAX_CONTEXTS = 500;
 /** A first invoke this long after the sandbox started was a proactive initialization. */
 export const PROACTIVE_INIT_MS = 10_000;
+/** A start-invocation naming a request no INVOKE has named yet waits this long for it. */
+export const EARLY_TTL_MS = 10_000;
 /** Lambda's request price and per GB-second prices (USD). */
 export const PRICE_PER_REQUEST = 0.0000002;
 export const PRICE_PER_GB_S = { x86_64: 0.0000166667, arm64: 0.0000133334 } as const;
@@ -176,8 +178,13 @@ export class InvocationProcessor {
     // invocations. Early calls for other ids name requests that never came: dropped, not carried on.
     const named = this.#early.get(requestId);
     this.#early.delete(requestId);
-    this.counters.unknownRequests += this.#early.size;
-    this.#early.clear();
+    // Early calls for requests that never came are dropped once old: concurrent invocations (managed
+    // instances) may each have one waiting, so another INVOKE does not void them.
+    for (const [id, st] of this.#early) {
+      if (atMs - st.startedAt < EARLY_TTL_MS) continue;
+      this.#early.delete(id);
+      this.counters.unknownRequests++;
+    }
     const waiting = named ?? this.#unpaired;
     this.#unpaired = undefined;
     if (waiting !== undefined && ctx.tracer === undefined) ctx.tracer = waiting;
@@ -432,6 +439,8 @@ export class InvocationProcessor {
 
   /** SHUTDOWN: every invocation a tracer started goes out with what is known. */
   finishAll(): void {
+    this.counters.unknownRequests += this.#early.size;
+    this.#early.clear();
     for (const ctx of [...this.#contexts.values()]) if (!ctx.spanSent && ctx.tracer !== undefined && this.#known(ctx.requestId) !== undefined) this.#finish(ctx);
     this.#maybeColdStart();
   }

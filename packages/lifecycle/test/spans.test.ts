@@ -187,3 +187,15 @@ test('a start/end pair for a request id no INVOKE named makes no span; a start n
   assert.deepEqual(spans.map((s) => s.meta['request_id']), ['r1']);
   assert.deepEqual([h.p.counters.unknownRequests, h.p.counters.unpairedEnds], [1, 1]);
 });
+
+test('a start naming a request still to come survives other INVOKEs (concurrent invocations), and expires after its TTL', () => {
+  const h = harness();
+  h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'rB' }, Buffer.from('{}'));
+  h.p.invoke('rA', T0);
+  h.p.invoke('rB', T0 + 5);
+  h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'rB' }, Buffer.from('{}'));
+  const eB = invocationEvents('rB', T0 + 5, { runtimeMs: 10, reportMs: 12 });
+  h.p.platform([eB.start, eB.done]);
+  assert.deepEqual(h.spans.filter((s) => s.name === 'aws.lambda').map((s) => s.meta['request_id']), ['rB']);
+  assert.equal(h.p.counters.unknownRequests, 0);
+});
