@@ -258,7 +258,9 @@ export class TraceProcessor {
     const meta = s.meta;
     for (const k in this.#o.tags) meta[k] = this.#o.tags[k] as string;
     if (statsByBackend) meta['_dd.compute_stats'] = '1';
+    // Both, as bottlecap sets them on every span (bottlecap/src/traces/trace_processor.rs).
     meta['_dd.origin'] = 'lambda';
+    meta['origin'] = 'lambda';
     obfuscateSpan(s, this.#o.obfuscation);
   }
 }

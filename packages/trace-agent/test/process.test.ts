@@ -30,7 +30,7 @@ test('every kept span gets function tags, _dd.origin and _dd.compute_stats; aws.
   assert.equal(chunk?.origin, 'lambda');
   assert.equal(root.service, 'my-svc');
   for (const s of [root, child]) {
-    assert.deepEqual([s.meta['functionname'], s.meta['region'], s.meta['_dd.origin'], s.meta['_dd.compute_stats']], ['fn', 'us-east-1', 'lambda', '1']);
+    assert.deepEqual([s.meta['functionname'], s.meta['region'], s.meta['_dd.origin'], s.meta['origin'], s.meta['_dd.compute_stats']], ['fn', 'us-east-1', 'lambda', 'lambda', '1']);
   }
   assert.equal(child.resource, 'SELECT ?');
   // The tracer computes stats: the backend must not.
