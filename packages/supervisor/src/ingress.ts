@@ -107,7 +107,9 @@ function owners(units: readonly UnitSpec[]): Map<Ingress, string> {
 export class IngressServers {
   readonly #o: IngressOptions;
   readonly counters: IngressCounters = { unownedConnections: 0, datagrams: 0, droppedDatagrams: 0, kernelDroppedDatagrams: 0, telemetryBatches: 0, badTelemetryBatches: 0, refusedTelemetryBatches: 0 };
-  #kernelDropsBase: number | undefined;
+  /** The kernel's drop count at the last read, and how many datagrams we had read by then. */
+  #kernelDropsBase = 0;
+  #datagramsAtRead = 0;
   readonly #workers: WorkerSet;
   readonly #owners: Map<Ingress, string>;
   readonly #platformUnits: string[];
@@ -215,8 +217,6 @@ export class IngressServers {
       sock.on('message', (msg) => this.#onDatagram(msg));
       sock.bind({ port, address: '127.0.0.1', exclusive: true }, () => {
         sock.off('error', onError);
-        // Drops before our first flush count from the socket's birth: a new socket starts at 0.
-        this.#kernelDropsBase = 0;
         sock.on('error', (err) => this.#o.logger.error({ err }, 'DogStatsD socket error'));
         resolve();
       });
@@ -348,12 +348,14 @@ export class IngressServers {
    * metrics). Returns that number. Called before each flush.
    */
   collectKernelDrops(): number {
-    if (this.#udp === undefined || this.#stopped) return 0;
+    // A full receive buffer means datagrams arrived and some were read: without any since the last
+    // read there is nothing to look up (this saves the /proc read on invocations without DogStatsD).
+    if (this.#udp === undefined || this.#stopped || this.counters.datagrams === this.#datagramsAtRead) return 0;
+    this.#datagramsAtRead = this.counters.datagrams;
     const total = kernelUdpDrops(this.#o.config.ports.dogstatsd);
     if (total === undefined) return 0;
-    const base = this.#kernelDropsBase ?? 0;
+    const delta = Math.max(0, total - this.#kernelDropsBase);
     this.#kernelDropsBase = total;
-    const delta = Math.max(0, total - base);
     if (delta > 0) {
       this.counters.kernelDroppedDatagrams += delta;
       this.#onDatagram(Buffer.from(`${UDP_DROPS_METRIC}:${delta}|c`));

@@ -123,17 +123,12 @@ export class RawBodyApp {
 
   #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.#inflight++;
-    let settled = false;
-    const settle = (): void => {
-      if (settled) return;
-      settled = true;
-      if (--this.#inflight === 0) {
-        const waiters = this.#idle;
-        this.#idle = [];
-        for (const w of waiters) w();
-      }
-    };
-    res.once('close', settle);
+    res.once('close', () => {
+      if (--this.#inflight > 0) return;
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const w of waiters) w();
+    });
     req.on('error', () => undefined); // a client reset must not surface as an uncaught error
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -142,7 +137,7 @@ export class RawBodyApp {
     if (!route) {
       this.#o.onNotFound?.(base);
       req.resume();
-      this.#send(req, res, { status: 404, body: 'Not Found' });
+      this.#send(res, { status: 404, body: 'Not Found' });
       return;
     }
     const run = (request: RawRequest, close: boolean): void => {
@@ -150,16 +145,16 @@ export class RawBodyApp {
       try {
         out = route.handler(request);
       } catch (err) {
-        this.#fail(req, res, err, request, close);
+        this.#fail(res, err, request, close);
         return;
       }
-      if (out instanceof Promise) out.then((r) => this.#send(req, res, r, close), (err: unknown) => this.#fail(req, res, err, request, close));
-      else this.#send(req, res, out, close);
+      if (out instanceof Promise) out.then((r) => this.#send(res, r, close), (err: unknown) => this.#fail(res, err, request, close));
+      else this.#send(res, out, close);
     };
     // Over the limit, by Content-Length or while reading: refused (413) or handled with no body, at once;
     // either way the connection closes, so an absurd body is never read to its end.
     const overLimit = (message: string): void => {
-      if (route.oversize === 'reject') this.#fail(req, res, new BodyTooLargeError(message), base, true);
+      if (route.oversize === 'reject') this.#fail(res, new BodyTooLargeError(message), base, true);
       else run({ ...base, oversize: true }, true);
     };
     const declared = Number(header(req, 'content-length'));
@@ -187,13 +182,13 @@ export class RawBodyApp {
     });
   }
 
-  #fail(req: http.IncomingMessage, res: http.ServerResponse, err: unknown, request: RawRequest, close = false): void {
+  #fail(res: http.ServerResponse, err: unknown, request: RawRequest, close = false): void {
     const e = err instanceof Error ? err : new Error(String(err));
     const status = (e as { status?: unknown }).status;
-    this.#send(req, res, this.#o.onError?.(e, request) ?? { status: typeof status === 'number' ? status : 500, body: e.message }, close);
+    this.#send(res, this.#o.onError?.(e, request) ?? { status: typeof status === 'number' ? status : 500, body: e.message }, close);
   }
 
-  #send(_req: http.IncomingMessage, res: http.ServerResponse, r: RawReply, close = false): void {
+  #send(res: http.ServerResponse, r: RawReply, close = false): void {
     if (res.headersSent || res.destroyed) return;
     const body = r.body ?? '';
     const headers: Record<string, string | number> = { 'content-type': r.type ?? TEXT, 'content-length': Buffer.byteLength(body), ...r.headers };
