@@ -76,6 +76,16 @@ export class SandboxLimits {
     return this.#cg?.oomKills() ?? 0;
   }
 
+  /** Whether an OOM kill was counted since `before`; the counter can trail the SIGKILL by a moment. */
+  async oomSince(before: number): Promise<boolean> {
+    if (!this.applied) return false;
+    for (let i = 0; i < 10; i++) {
+      if (this.oomKills() > before) return true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return false;
+  }
+
   /** Peak memory of the sandbox in MB, at most the limit; undefined when the cgroup does not keep one. */
   peakMB(): number | undefined {
     const bytes = this.#cg?.peakMemoryBytes();
