@@ -1,6 +1,8 @@
 export { buildLifecycle } from './lifecycle.js';
 export type { Lifecycle, LifecycleOptions } from './lifecycle.js';
-export { InvocationProcessor, PREFIX, PRICE_PER_GB_S, PRICE_PER_REQUEST, PROACTIVE_INIT_MS, MAX_CONTEXTS } from './processor.js';
+export { InvocationProcessor } from './processor.js';
+export { PREFIX, PRICE_PER_GB_S, PRICE_PER_REQUEST } from './enhanced-metrics.js';
+export { PROACTIVE_INIT_MS, MAX_CONTEXTS } from './context-store.js';
 export type { ProcessorOptions, ProcessorCounters } from './processor.js';
 export { buildLifecycleListener, MAX_BODY } from './listener.js';
 export { extractContext, parseStyles, parseDatadogTags, lowerCarrier, hex16 } from './propagation.js';

@@ -6,6 +6,8 @@ import type { Logger } from '@dd-lambda/logger';
 import type { MetricPoints, PlatformEvent, SpanData, TracerSpanMessage } from '@dd-lambda/protocol';
 import { randomSpanId } from '@dd-lambda/protocol';
 import type { Context, SpanIds, TracerState } from './context.js';
+import { ContextStore } from './context-store.js';
+import { EnhancedMetrics } from './enhanced-metrics.js';
 import { invocationSpans } from './invocation-span.js';
 import { ProcSampler } from './proc.js';
 import type { ProcOptions } from './proc.js';
@@ -14,18 +16,6 @@ import type { PropagationStyle, SpanContext } from './propagation.js';
 import { span } from './spans.js';
 import { identifyTrigger } from './triggers.js';
 import type { TriggerOptions } from './triggers.js';
-
-export const PREFIX = 'aws.lambda.enhanced.';
-/** Contexts kept at most (bottlecap's buffer holds 500). */
-export const MAX_CONTEXTS = 500;
-/** A first invoke this long after the sandbox started was a proactive initialization. */
-export const PROACTIVE_INIT_MS = 10_000;
-/** A start-invocation naming a request no INVOKE has named yet waits this long for it. */
-export const EARLY_TTL_MS = 10_000;
-/** Lambda's request price and per GB-second prices (USD). */
-export const PRICE_PER_REQUEST = 0.0000002;
-export const PRICE_PER_GB_S = { x86_64: 0.0000166667, arm64: 0.0000133334 } as const;
-const OOM_ERROR_TYPE = 'Runtime.OutOfMemory';
 
 type Point = MetricPoints['points'][number];
 
@@ -86,26 +76,20 @@ export class InvocationProcessor {
   readonly #o: ProcessorOptions;
   readonly #now: () => number;
   readonly #newId: () => bigint;
-  readonly #contexts = new Map<string, Context>();
+  readonly #store: ContextStore;
+  readonly #metrics: EnhancedMetrics;
   readonly #proc: ProcSampler | undefined;
   #procRequest: string | undefined;
-  #seq = 0;
-  #current: string | undefined;
-  /** A start-invocation (no request id header) made while no invocation ran: the next INVOKE takes it. */
-  #unpaired: TracerState | undefined;
-  /** start-invocation calls naming a request id not seen yet: its INVOKE takes it, the next other INVOKE drops it. */
-  readonly #early = new Map<string, TracerState>();
   /** The first invocation's aws.lambda span, for the cold-start span (its context is gone by then). */
   #firstSpan: SpanIds | undefined;
-  #sandboxStartMs: number;
-  #initDurationSent = false;
   #cold: { name: string; startMs: number | undefined; durationMs: number | undefined; link: TracerSpanMessage | undefined; sent: boolean } = { name: 'aws.lambda.cold_start', startMs: undefined, durationMs: undefined, link: undefined, sent: false };
 
   constructor(o: ProcessorOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
     this.#newId = o.newId ?? randomSpanId;
-    this.#sandboxStartMs = o.sandboxStartMs;
+    this.#store = new ContextStore({ managed: o.managed, sandboxStartMs: o.sandboxStartMs, now: this.#now, counters: this.counters });
+    this.#metrics = new EnhancedMetrics({ enabled: o.enhancedMetrics, architecture: o.architecture, runtimeTag: o.runtimeTag, emit: o.emitMetrics });
     this.#proc = o.proc !== undefined && o.enhancedMetrics ? new ProcSampler(o.proc) : undefined;
   }
 
@@ -114,79 +98,18 @@ export class InvocationProcessor {
     return (this.#o.service ?? this.#o.functionName).toLowerCase();
   }
 
-  // ---- metrics ----
-
-  #tags(ctx: Context | undefined): string[] {
-    const tags: string[] = [];
-    if (ctx !== undefined) {
-      tags.push(`cold_start:${ctx.coldStart}`);
-      if (ctx.proactive) tags.push('proactive_initialization:true');
-    }
-    if (this.#o.runtimeTag !== undefined) tags.push(`runtime:${this.#o.runtimeTag}`);
-    return tags;
-  }
-
-  #metric(name: string, value: number, ctx: Context | undefined, atMs: number, extra: string[] = []): void {
-    if (!this.#o.enhancedMetrics || !Number.isFinite(value)) return;
-    this.#o.emitMetrics([{ name: PREFIX + name, kind: 'distribution', value, tags: [...this.#tags(ctx), ...extra], timestamp: Math.floor(atMs / 1000) }]);
-  }
-
-  #error(ctx: Context, atMs: number): void {
-    if (ctx.errored) return;
-    ctx.errored = true;
-    this.#metric('errors', 1, ctx, atMs);
-  }
-
-  #outOfMemory(ctx: Context, atMs: number): void {
-    if (ctx.oom) return;
-    ctx.oom = true;
-    this.#metric('out_of_memory', 1, ctx, atMs);
-  }
-
-  // ---- contexts ----
-
-  /** The request's context, made on first mention (INVOKE, a platform event, a tracer call, a log line). */
-  #context(requestId: string): Context {
-    let ctx = this.#contexts.get(requestId);
-    if (ctx !== undefined) return ctx;
-    const seq = ++this.#seq;
-    const first = seq === 1;
-    const nowMs = this.#now();
-    const proactive = first && this.#o.managed === false && nowMs - this.#sandboxStartMs > PROACTIVE_INIT_MS;
-    ctx = {
-      requestId, seq, coldStart: first && !proactive && !this.#o.managed, proactive, invokeMs: undefined, startMs: undefined, runtime: undefined,
-      tracer: undefined, end: undefined, placeholder: undefined, errored: false, oom: false, spanSent: false, reported: false, spanIds: undefined,
-    };
-    this.#contexts.set(requestId, ctx);
-    if (this.#contexts.size > MAX_CONTEXTS) {
-      const oldest = this.#contexts.keys().next().value as string;
-      this.#contexts.delete(oldest);
-      this.counters.evicted++;
-    }
-    return ctx;
-  }
+  // ---- invocations ----
 
   /** An invocation starts: INVOKE (on demand) or platform.start (managed instances). */
   #begin(requestId: string, atMs: number): Context {
-    const ctx = this.#context(requestId);
+    const ctx = this.#store.context(requestId);
     if (ctx.invokeMs !== undefined) return ctx;
     ctx.invokeMs = atMs;
-    this.#current = requestId;
+    this.#store.current = requestId;
     this.counters.invocations++;
-    this.#metric('invocations', 1, ctx, atMs);
-    // Tracer calls that came before this INVOKE: the one naming this request, else one made between
-    // invocations. Early calls for other ids name requests that never came: dropped, not carried on.
-    const named = this.#early.get(requestId);
-    this.#early.delete(requestId);
-    // Early calls for requests that never came are dropped once old: concurrent invocations (managed
-    // instances) may each have one waiting, so another INVOKE does not void them.
-    for (const [id, st] of this.#early) {
-      if (atMs - st.startedAt < EARLY_TTL_MS) continue;
-      this.#early.delete(id);
-      this.counters.unknownRequests++;
-    }
-    const waiting = named ?? this.#unpaired;
-    this.#unpaired = undefined;
+    this.#metrics.emit('invocations', 1, ctx, atMs);
+    // A tracer call that came before this INVOKE (naming it, or made between invocations).
+    const waiting = this.#store.takeWaiting(requestId, atMs);
     if (waiting !== undefined && ctx.tracer === undefined) ctx.tracer = waiting;
     if (this.#proc !== undefined && !this.#o.managed) {
       this.#proc.begin();
@@ -201,8 +124,8 @@ export class InvocationProcessor {
 
   shutdown(receivedAt: number): void {
     this.#proc?.stop();
-    this.#metric('shutdowns', 1, undefined, receivedAt);
-    if (this.#seq === 0) this.#metric('unused_init', 1, undefined, receivedAt);
+    this.#metrics.emit('shutdowns', 1, undefined, receivedAt);
+    if (this.#store.seq === 0) this.#metrics.emit('unused_init', 1, undefined, receivedAt);
   }
 
   // ---- platform events ----
@@ -217,27 +140,24 @@ export class InvocationProcessor {
         case 'platform.restoreStart':
           if (e.type === 'platform.restoreStart') this.#cold.name = 'aws.lambda.snapstart_restore';
           this.#cold.startMs = atMs;
-          this.#sandboxStartMs = Math.min(this.#sandboxStartMs, atMs);
+          this.#store.sandboxStartMs = Math.min(this.#store.sandboxStartMs, atMs);
           break;
         case 'platform.initReport':
         case 'platform.restoreReport': {
           const ms = num(obj(r['metrics'])['durationMs']);
           if (ms === undefined) break;
           this.#cold.durationMs = ms;
-          if (e.type === 'platform.restoreReport') this.#metric('snapstart_restore_duration', ms / 1000, undefined, atMs);
-          else if (!this.#initDurationSent) {
-            this.#initDurationSent = true;
-            this.#metric('init_duration', ms / 1000, undefined, atMs, [`init_type:${str(r['initializationType']) ?? 'on-demand'}`]);
-          }
+          if (e.type === 'platform.restoreReport') this.#metrics.emit('snapstart_restore_duration', ms / 1000, undefined, atMs);
+          else this.#metrics.initDuration(ms / 1000, undefined, atMs, [`init_type:${str(r['initializationType']) ?? 'on-demand'}`]);
           this.#maybeColdStart();
           break;
         }
         case 'platform.start': {
           const id = str(r['requestId']);
           if (id === undefined) break;
-          const ctx = this.#o.managed ? this.#begin(id, atMs) : this.#context(id);
+          const ctx = this.#o.managed ? this.#begin(id, atMs) : this.#store.context(id);
           ctx.startMs = atMs;
-          this.#current = id;
+          this.#store.current = id;
           break;
         }
         case 'platform.runtimeDone':
@@ -255,70 +175,45 @@ export class InvocationProcessor {
   #runtimeDone(r: Obj, atMs: number): void {
     const id = str(r['requestId']);
     if (id === undefined) return;
-    const ctx = this.#context(id);
+    const ctx = this.#store.context(id);
     if (ctx.runtime !== undefined) return;
     const m = obj(r['metrics']);
-    const status = str(r['status']) ?? 'success';
-    const errorType = str(r['errorType']);
-    ctx.runtime = { status, errorType, durationMs: num(m['durationMs']), producedBytes: num(m['producedBytes']), atMs };
-    if (ctx.runtime.durationMs !== undefined) this.#metric('runtime_duration', ctx.runtime.durationMs, ctx, atMs);
-    if (ctx.runtime.producedBytes !== undefined) this.#metric('produced_bytes', ctx.runtime.producedBytes, ctx, atMs);
-    if (status !== 'success') this.#error(ctx, atMs);
-    if (status === 'timeout') this.#metric('timeouts', 1, ctx, atMs);
-    if (errorType === OOM_ERROR_TYPE) this.#outOfMemory(ctx, atMs);
+    ctx.runtime = { status: str(r['status']) ?? 'success', errorType: str(r['errorType']), durationMs: num(m['durationMs']), producedBytes: num(m['producedBytes']), atMs };
+    this.#metrics.runtimeDone(ctx, ctx.runtime);
     if (this.#proc !== undefined && this.#procRequest === id) {
       this.#procRequest = undefined;
-      for (const [name, value] of Object.entries(this.#proc.end())) this.#metric(name, value, ctx, atMs);
+      for (const [name, value] of Object.entries(this.#proc.end())) this.#metrics.emit(name, value, ctx, atMs);
     }
-    if (this.#current === id) this.#current = undefined;
+    if (this.#store.current === id) this.#store.current = undefined;
     this.#maybeFinish(ctx);
   }
 
   #report(r: Obj, atMs: number): void {
     const id = str(r['requestId']);
     if (id === undefined) return;
-    const ctx = this.#context(id);
+    const ctx = this.#store.context(id);
     const m = obj(r['metrics']);
     const status = str(r['status']) ?? 'success';
-    const duration = num(m['durationMs']);
+    const durationMs = num(m['durationMs']);
     if (this.#o.managed) {
       // Managed instances have no runtimeDone: the report carries the invocation's outcome.
-      this.#runtimeDone({ requestId: id, status, errorType: r['errorType'], metrics: { durationMs: duration } }, atMs);
-      ctx.reported = true;
-      this.#maybeForget(ctx);
-      return;
+      this.#runtimeDone({ requestId: id, status, errorType: r['errorType'], metrics: { durationMs } }, atMs);
+    } else {
+      const metrics = {
+        durationMs, billedDurationMs: num(m['billedDurationMs']), memorySizeMB: num(m['memorySizeMB']), maxMemoryUsedMB: num(m['maxMemoryUsedMB']),
+        initDurationMs: num(m['initDurationMs']), restoreDurationMs: num(m['restoreDurationMs']),
+      };
+      this.#metrics.report(ctx, metrics, status, str(r['errorType']), atMs);
     }
-    const billed = num(m['billedDurationMs']);
-    const size = num(m['memorySizeMB']);
-    const used = num(m['maxMemoryUsedMB']);
-    if (duration !== undefined) this.#metric('duration', duration / 1000, ctx, atMs);
-    if (billed !== undefined) this.#metric('billed_duration', billed / 1000, ctx, atMs);
-    if (used !== undefined) this.#metric('max_memory_used', used, ctx, atMs);
-    if (size !== undefined) this.#metric('memorysize', size, ctx, atMs);
-    if (billed !== undefined && size !== undefined) {
-      const gbs = (billed / 1000) * (size / 1024);
-      this.#metric('estimated_cost', PRICE_PER_REQUEST + gbs * PRICE_PER_GB_S[this.#o.architecture], ctx, atMs);
-    }
-    const runtime = ctx.runtime?.durationMs;
-    if (duration !== undefined && runtime !== undefined) this.#metric('post_runtime_duration', Math.max(0, duration - runtime), ctx, atMs);
-    const init = num(m['initDurationMs']);
-    if (init !== undefined && !this.#initDurationSent) {
-      this.#initDurationSent = true;
-      this.#metric('init_duration', init / 1000, ctx, atMs);
-    }
-    const restore = num(m['restoreDurationMs']);
-    if (restore !== undefined) this.#metric('snapstart_restore_duration', restore / 1000, ctx, atMs);
-    if (status !== 'success') this.#error(ctx, atMs);
-    if (str(r['errorType']) === OOM_ERROR_TYPE || (size !== undefined && used !== undefined && used >= size)) this.#outOfMemory(ctx, atMs);
     ctx.reported = true;
     this.#maybeForget(ctx);
   }
 
   /** An out-of-memory line in the logs (from the logs unit); without a request id, the current one. */
   oom(requestId: string | undefined, atMs: number): void {
-    const id = requestId ?? this.#current;
+    const id = requestId ?? this.#store.current;
     if (id === undefined) return;
-    this.#outOfMemory(this.#context(id), atMs);
+    this.#metrics.outOfMemory(this.#store.context(id), atMs);
   }
 
   // ---- tracer calls ----
@@ -339,7 +234,7 @@ export class InvocationProcessor {
     }
     // The event is kept only for payload capture, and only until the span is made (it may be 6 MiB).
     const state: TracerState = { startedAt: this.#now(), extracted, trigger, request: this.#o.capturePayload ? event : undefined };
-    this.#pairStart(lower['lambda-runtime-aws-request-id'], state);
+    this.#store.pairStart(lower['lambda-runtime-aws-request-id'], state);
     const out: Record<string, string> = {};
     if (extracted !== undefined) {
       out['x-datadog-trace-id'] = extracted.traceId.toString();
@@ -349,59 +244,17 @@ export class InvocationProcessor {
     return out;
   }
 
-  /**
-   * Which invocation a start-invocation belongs to. By request id: that invocation once its INVOKE is
-   * known, else held for it. Without one: the running invocation (a second call replaces the first:
-   * its end-invocation will follow the latest), else the next INVOKE.
-   */
-  #pairStart(headerId: string | undefined, state: TracerState): void {
-    if (headerId !== undefined) {
-      const known = this.#known(headerId);
-      if (known !== undefined) this.#attach(known, state);
-      else {
-        if (this.#early.size >= 16) {
-          this.#early.delete(this.#early.keys().next().value as string);
-          this.counters.unknownRequests++;
-        }
-        this.#early.set(headerId, state);
-      }
-      return;
-    }
-    const running = this.#current === undefined ? undefined : this.#known(this.#current);
-    if (running !== undefined && running.runtime === undefined) {
-      this.#attach(running, state);
-      return;
-    }
-    if (this.#unpaired !== undefined) this.counters.duplicateStarts++;
-    this.#unpaired = state;
-  }
-
-  #attach(ctx: Context, state: TracerState): void {
-    if (ctx.tracer !== undefined) {
-      this.counters.duplicateStarts++;
-      // Ended or finished already: a late duplicate changes nothing.
-      if (ctx.end !== undefined || ctx.spanSent) return;
-    }
-    ctx.tracer = state;
-  }
-
-  /** The context of a request the platform or INVOKE named (never one a tracer call alone made up). */
-  #known(id: string): Context | undefined {
-    const ctx = this.#contexts.get(id);
-    return ctx !== undefined && (ctx.invokeMs !== undefined || ctx.startMs !== undefined) ? ctx : undefined;
-  }
-
   /** POST /lambda/end-invocation. */
   endInvocation(headers: Record<string, unknown>, body: Buffer | undefined): void {
     const lower = lowerCarrier(headers);
     const { value: response, ok } = parseBody(body);
     if (!ok) this.counters.badBodies++;
     const id = lower['lambda-runtime-aws-request-id'];
-    let ctx = id === undefined ? undefined : this.#known(id);
+    let ctx = id === undefined ? undefined : this.#store.known(id);
     if (ctx === undefined && id === undefined) {
       // No request id: the latest invocation, if a tracer started it and has not ended it.
-      const last = [...this.#contexts.values()].pop();
-      if (last !== undefined && last.tracer !== undefined && last.end === undefined && this.#known(last.requestId) !== undefined) ctx = last;
+      const last = this.#store.latest();
+      if (last !== undefined && last.tracer !== undefined && last.end === undefined && this.#store.known(last.requestId) !== undefined) ctx = last;
     }
     if (ctx === undefined) {
       this.counters.unpairedEnds++;
@@ -409,7 +262,7 @@ export class InvocationProcessor {
     }
     ctx.tracer ??= { startedAt: this.#now(), extracted: undefined, trigger: undefined, request: undefined };
     ctx.end = { at: this.#now(), headers: lower, response: this.#o.capturePayload ? response : { statusCode: obj(response)['statusCode'] } };
-    if (lower['x-datadog-invocation-error'] === 'true') this.#error(ctx, ctx.end.at);
+    if (lower['x-datadog-invocation-error'] === 'true') this.#metrics.error(ctx, ctx.end.at);
     this.#maybeFinish(ctx);
   }
 
@@ -420,9 +273,9 @@ export class InvocationProcessor {
       this.#maybeColdStart();
       return;
     }
-    const id = msg.requestId ?? this.#current;
+    const id = msg.requestId ?? this.#store.current;
     if (id === undefined) return;
-    const ctx = this.#context(id);
+    const ctx = this.#store.context(id);
     ctx.placeholder = msg;
     // A placeholder means a tracer with universal instrumentation, even if start-invocation was missed.
     ctx.tracer ??= { startedAt: this.#now(), extracted: undefined, trigger: undefined, request: undefined };
@@ -439,17 +292,15 @@ export class InvocationProcessor {
 
   /** SHUTDOWN: every invocation a tracer started goes out with what is known. */
   finishAll(): void {
-    this.counters.unknownRequests += this.#early.size;
-    this.#early.clear();
-    for (const ctx of [...this.#contexts.values()]) if (!ctx.spanSent && ctx.tracer !== undefined && this.#known(ctx.requestId) !== undefined) this.#finish(ctx);
+    this.#store.dropEarly();
+    for (const ctx of this.#store.all()) if (!ctx.spanSent && ctx.tracer !== undefined && this.#store.known(ctx.requestId) !== undefined) this.#finish(ctx);
     this.#maybeColdStart();
   }
 
   /** Nothing survives its invocation: once reported and its span made (or not to be made), the context goes. */
   #maybeForget(ctx: Context): void {
     if (!ctx.reported || ctx.runtime === undefined || (ctx.tracer !== undefined && !ctx.spanSent)) return;
-    this.#contexts.delete(ctx.requestId);
-    if (this.#current === ctx.requestId) this.#current = undefined;
+    this.#store.forget(ctx);
   }
 
   #finish(ctx: Context): void {
