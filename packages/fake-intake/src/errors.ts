@@ -17,3 +17,16 @@ export class IntakeError extends Error {
     this.code = code;
   }
 }
+
+/** A body that decodes but breaks the payload's schema at `path`. */
+export function schemaError(path: string, message: string): IntakeError {
+  return new IntakeError('FI_ERR_SCHEMA', `${path}: ${message}`);
+}
+
+/** A value's JSON-ish kind, for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (Buffer.isBuffer(v)) return 'binary';
+  return typeof v;
+}

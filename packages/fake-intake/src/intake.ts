@@ -5,14 +5,16 @@
 import http from 'node:http';
 import { EventEmitter, once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
-import { IntakeError } from './errors.js';
-import { decompress } from './decode.js';
+import { FaultList } from './faults.js';
+import type { Fault, FaultRule } from './faults.js';
+import { handleRequest } from './handler.js';
+import type { HandlerContext } from './handler.js';
 import { spanRecords, metricPoints, sketchPoints } from './queries.js';
 import type { MetricPoint, SketchPoint, SpanRecord } from './queries.js';
-import { MiB, PROXY_PATHS, ROUTES, proxyRoute } from './routes.js';
 
 export type { MetricKind, MetricPoint, SketchPoint, SpanRecord } from './queries.js';
 export { PROXY_PATHS, ROUTES } from './routes.js';
+export type { Fault, FaultRule } from './faults.js';
 import type {
   AgentPayload,
   CheckRun,
@@ -27,54 +29,11 @@ import type {
   StatsObject,
 } from './types.js';
 
-export interface FaultRule {
-  /** Which requests: exact path, a RegExp on the path, or a payload kind; all when omitted. */
-  path?: string | RegExp;
-  kind?: PayloadKind;
-  /** Answer with this status (and body) instead of processing. */
-  status?: number;
-  body?: string;
-  /** Wait this long before answering (or before processing, when no status is given). */
-  latencyMs?: number;
-  /** Never answer; the socket stays open until the client gives up or the intake closes. */
-  hang?: boolean;
-  /** Destroy the connection without an answer. */
-  reset?: boolean;
-  /** How many requests the rule applies to; unlimited when omitted. */
-  times?: number;
-}
-
-export interface Fault {
-  readonly rule: FaultRule;
-  /** How many requests the rule has hit so far. */
-  readonly hits: number;
-  remove(): void;
-}
-
 export interface FakeIntakeOptions {
   /** The accepted API key; any non-empty key when omitted. */
   apiKey?: string;
   /** Keep decompressed bodies of accepted payloads on their records (always kept on rejects). */
   keepBodies?: boolean;
-}
-
-function headerRecord(h: http.IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-function mediaType(h: string | undefined): string {
-  return (h ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-function send(res: http.ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function errorBody(message: string): string {
-  return JSON.stringify({ errors: [message] });
 }
 
 /** JSON.stringify replacer: bigints as decimal strings, bytes as base64. */
@@ -85,18 +44,17 @@ export function jsonReplacer(_key: string, v: unknown): unknown {
 }
 
 export class FakeIntake extends EventEmitter {
-  readonly #opts: FakeIntakeOptions;
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
-  readonly #faults: { rule: FaultRule; hits: number; removed: boolean }[] = [];
+  readonly #faults = new FaultList();
   #records: RecordedRequest[] = [];
   #seq = 0;
   #url: string | undefined;
 
   constructor(opts: FakeIntakeOptions = {}) {
     super();
-    this.#opts = opts;
-    this.#server = http.createServer((req, res) => void this.#handle(req, res));
+    const ctx: HandlerContext = { opts, matchFault: (path, kind) => this.#faults.match(path, kind), record: (rec) => this.#record(rec) };
+    this.#server = http.createServer((req, res) => void handleRequest(ctx, req, res));
     this.#server.on('connection', (s) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
@@ -127,22 +85,11 @@ export class FakeIntake extends EventEmitter {
   }
 
   injectFault(rule: FaultRule): Fault {
-    const entry = { rule, hits: 0, removed: false };
-    this.#faults.push(entry);
-    return {
-      rule,
-      get hits() {
-        return entry.hits;
-      },
-      remove: () => {
-        entry.removed = true;
-      },
-    };
+    return this.#faults.add(rule);
   }
 
   clearFaults(): void {
-    for (const f of this.#faults) f.removed = true;
-    this.#faults.length = 0;
+    this.#faults.clear();
   }
 
   /** Forget every record (faults stay). */
@@ -247,143 +194,11 @@ export class FakeIntake extends EventEmitter {
 
   // ---- request handling ----
 
-  #matchFault(path: string, kind: PayloadKind): { rule: FaultRule; hits: number } | undefined {
-    for (const f of this.#faults) {
-      if (f.removed) continue;
-      const r = f.rule;
-      if (r.times !== undefined && f.hits >= r.times) continue;
-      if (typeof r.path === 'string' && r.path !== path) continue;
-      if (r.path instanceof RegExp && !r.path.test(path)) continue;
-      if (r.kind !== undefined && r.kind !== kind) continue;
-      f.hits++;
-      return f;
-    }
-    return undefined;
-  }
-
   #record(rec: Omit<RecordedRequest, 'seq' | 'receivedAt'>): void {
     const full: RecordedRequest = { seq: ++this.#seq, receivedAt: Date.now(), ...rec };
     this.#records.push(full);
     this.emit('request', full);
   }
-
-  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const method = req.method ?? 'GET';
-    const headers = headerRecord(req.headers);
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-    const route = ROUTES[path] ?? (PROXY_PATHS.includes(path) ? proxyRoute : undefined);
-    const kind: PayloadKind = route?.kind ?? 'unknown';
-    const base = { method, path, kind, headers, encoding };
-
-    const fault = this.#matchFault(path, kind);
-    if (fault) {
-      const r = fault.rule;
-      if (r.latencyMs) await new Promise((done) => setTimeout(done, r.latencyMs).unref());
-      if (r.hang || r.reset || r.status !== undefined) {
-        const wire = await readBody(req, Infinity).catch(() => Buffer.alloc(0));
-        const label = r.hang ? 'hang' : r.reset ? 'reset' : `status ${r.status}`;
-        this.#record({ ...base, wireBytes: wire.length, bodyBytes: 0, status: r.status ?? 0, accepted: false, fault: label });
-        if (r.hang) return;
-        if (r.reset) {
-          req.socket.destroy();
-          return;
-        }
-        send(res, r.status!, r.body ?? errorBody(`fault injected: ${label}`));
-        return;
-      }
-    }
-
-    if (!route) {
-      const wire = await readBody(req, 50 * MiB).catch(() => Buffer.alloc(0));
-      this.#record({ ...base, wireBytes: wire.length, bodyBytes: wire.length, status: 404, accepted: false, body: wire });
-      send(res, 404, errorBody(`no such intake route: ${method} ${path}`));
-      return;
-    }
-
-    const reject = (status: number, err: { code: string; message: string }, wire = 0, body?: Buffer): void => {
-      this.#record({ ...base, wireBytes: wire, bodyBytes: body?.length ?? 0, status, accepted: false, error: err, ...(body ? { body } : {}) });
-      send(res, status, errorBody(err.message));
-    };
-
-    if (!route.methods.includes(method)) {
-      await readBody(req, Infinity).catch(() => undefined);
-      res.setHeader('allow', route.methods.join(', '));
-      reject(405, { code: 'FI_ERR_METHOD', message: `${method} not allowed on ${path}` });
-      return;
-    }
-    const key = req.headers['dd-api-key'];
-    if (typeof key !== 'string' || key === '' || (this.#opts.apiKey !== undefined && key !== this.#opts.apiKey)) {
-      await readBody(req, Infinity).catch(() => undefined);
-      reject(403, { code: 'FI_ERR_API_KEY', message: 'Forbidden: missing or invalid DD-API-KEY' });
-      return;
-    }
-    if (route.kind === 'validate') {
-      this.#record({ ...base, wireBytes: 0, bodyBytes: 0, status: 200, accepted: true });
-      send(res, route.ok.status, route.ok.body);
-      return;
-    }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > route.maxWireBytes) {
-      reject(413, { code: 'FI_ERR_TOO_LARGE', message: `body of ${declared} bytes exceeds ${route.maxWireBytes}` }, declared);
-      req.resume();
-      return;
-    }
-    let wire: Buffer;
-    try {
-      wire = await readBody(req, route.maxWireBytes);
-    } catch (err) {
-      reject(413, { code: 'FI_ERR_TOO_LARGE', message: (err as Error).message });
-      return;
-    }
-    if (route.contentTypes && !route.contentTypes.includes(mediaType(req.headers['content-type']))) {
-      reject(400, {
-        code: 'FI_ERR_CONTENT_TYPE',
-        message: `Content-Type "${req.headers['content-type'] ?? ''}" on ${path}; expected ${route.contentTypes.join(' or ')}`,
-      }, wire.length, wire);
-      return;
-    }
-    let body: Buffer;
-    let decoded: unknown;
-    try {
-      body = decompress(wire, encoding, route.maxBodyBytes);
-      decoded = route.decode ? route.decode(body) : undefined;
-    } catch (err) {
-      const e = err instanceof IntakeError ? err : new IntakeError('FI_ERR_SCHEMA', String(err));
-      reject(e.code === 'FI_ERR_TOO_LARGE' ? 413 : 400, { code: e.code, message: e.message }, wire.length, wire);
-      return;
-    }
-    const keep = route.kind === 'proxy' || this.#opts.keepBodies === true;
-    this.#record({
-      ...base,
-      wireBytes: wire.length,
-      bodyBytes: body.length,
-      status: route.ok.status,
-      accepted: true,
-      ...(decoded !== undefined ? { decoded } : {}),
-      ...(keep ? { body } : {}),
-    });
-    send(res, route.ok.status, route.ok.body);
-  }
-}
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new Error(`body exceeds ${limit} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks, n)));
-    req.on('error', reject);
-  });
 }
 
 /** Builds a fake intake; call `listen()` to serve it. */

@@ -1,88 +1,27 @@
 // Every ingestion socket, bound by the supervisor before the first /next so nothing a function
-// sends is refused: the trace receiver and lifecycle listener (TCP, handed to their unit's worker
-// connection by connection), DogStatsD (UDP, handed over in batches) and the Telemetry API listener
-// (acknowledged here, forwarded unparsed to the logs unit; platform events extracted for whoever
-// needs them). The sockets stay open across worker restarts.
-import dgram from 'node:dgram';
-import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
-import http from 'node:http';
+// sends is refused: the trace receiver and lifecycle listener (TCP, and the trace receiver's Unix
+// socket; handed to their unit's worker connection by connection), DogStatsD (UDP, ingress-udp.ts) and
+// the Telemetry API listener (ingress-telemetry.ts). The sockets stay open across worker restarts.
+import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import { PROTOCOL, ownArrayBuffer } from '@dd-lambda/protocol';
+import { INGRESSES, PROTOCOL, ownArrayBuffer } from '@dd-lambda/protocol';
 import type { Ingress, PlatformEvent, TcpIngress, UnitSpec } from '@dd-lambda/protocol';
-import { SupervisorError } from './errors.js';
+import { DogStatsDSocket, type UdpCounters } from './ingress-udp.js';
+import { TelemetryListener, type TelemetryCounters } from './ingress-telemetry.js';
+import { listen } from './listen.js';
 import type { WorkerSet } from './workers.js';
 
-/**
- * A Telemetry API batch is at most 256 KiB by our subscription and Lambda caps one at 1 MB: a larger body is
- * refused from its Content-Length (or when the read passes the cap) without being read, and the
- * connection is closed.
- */
-export const MAX_TELEMETRY_BODY = 1024 * 1024;
-/**
- * Platform records travel to units as plain data no deeper and no larger than this: every field a unit
- * reads is at most three levels down (`record.metrics.durationMs`, `record.spans[0].name`), and a record
- * nested 200,000 levels deep would otherwise overflow the structured clone's stack in postMessage.
- */
-export const RECORD_MAX_DEPTH = 4;
-export const RECORD_MAX_ITEMS = 64;
-export const RECORD_MAX_STRING = 4096;
+export { kernelUdpDrops, UDP_DROPS_METRIC, DATAGRAM_BATCH_BYTES } from './ingress-udp.js';
+export { boundedCopy, MAX_TELEMETRY_BODY } from './ingress-telemetry.js';
 
-/** A bounded copy of parsed JSON: deeper levels, items past the cap and non-JSON values are left out. */
-export function boundedCopy(v: unknown, depth = 0): unknown {
-  if (v === null || typeof v === 'number' || typeof v === 'boolean') return v;
-  if (typeof v === 'string') return v.length > RECORD_MAX_STRING ? v.slice(0, RECORD_MAX_STRING) : v;
-  if (depth >= RECORD_MAX_DEPTH || typeof v !== 'object') return undefined;
-  if (Array.isArray(v)) return v.slice(0, RECORD_MAX_ITEMS).map((x) => boundedCopy(x, depth + 1) ?? null);
-  const out: Record<string, unknown> = {};
-  let n = 0;
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (n++ >= RECORD_MAX_ITEMS) break;
-    const c = boundedCopy(x, depth + 1);
-    if (c !== undefined) out[k] = c;
-  }
-  return out;
-}
-/** Datagrams are handed over once per event-loop turn, or sooner when a batch reaches this size. */
-export const DATAGRAM_BATCH_BYTES = 64 * 1024;
+/** How often a watched Unix socket's file is checked (mini agent: a removed file strands new clients). */
+export const SOCKET_WATCH_MS = 1000;
 
-/** The metric the kernel's drops of DogStatsD datagrams are counted in (a count, with the function's tags). */
-export const UDP_DROPS_METRIC = 'datadog.serverless.dogstatsd.packets_dropped';
-
-/**
- * Datagrams the kernel dropped for the socket bound to 127.0.0.1:`port` (its receive buffer was full):
- * the `drops` column of /proc/net/udp. Undefined where the file or the socket is not found.
- */
-export function kernelUdpDrops(port: number, file = '/proc/net/udp'): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === local) {
-      const drops = Number(f[f.length - 1]);
-      return Number.isFinite(drops) ? drops : undefined;
-    }
-  }
-  return undefined;
-}
-
-export interface IngressCounters {
+export interface IngressCounters extends UdpCounters, TelemetryCounters {
   /** TCP connections closed because no unit serves their port. */
   unownedConnections: number;
-  datagrams: number;
-  /** Datagrams we could not hand to the DogStatsD unit. */
-  droppedDatagrams: number;
-  /** Datagrams the kernel dropped before we could read them (receive buffer full), per /proc/net/udp. */
-  kernelDroppedDatagrams: number;
-  telemetryBatches: number;
-  badTelemetryBatches: number;
-  refusedTelemetryBatches: number;
 }
 
 export interface IngressOptions {
@@ -94,8 +33,15 @@ export interface IngressOptions {
    */
   workers: WorkerSet;
   units: readonly UnitSpec[];
+  /** Which ingresses to bind (all four in Lambda). */
+  ingresses?: readonly Ingress[];
   /** Called with the platform events of every telemetry batch (flush control, shutdown wait). */
-  onPlatform: (events: PlatformEvent[]) => void;
+  onPlatform?: (events: PlatformEvent[]) => void;
+  /**
+   * A listener stopped accepting without being told to (closed, or its socket file removed). Given,
+   * the Unix socket's file is also watched; the caller decides (the mini agent exits).
+   */
+  onListenerLost?: (what: string, err: Error) => void;
 }
 
 function owners(units: readonly UnitSpec[]): Map<Ingress, string> {
@@ -107,42 +53,44 @@ function owners(units: readonly UnitSpec[]): Map<Ingress, string> {
 export class IngressServers {
   readonly #o: IngressOptions;
   readonly counters: IngressCounters = { unownedConnections: 0, datagrams: 0, droppedDatagrams: 0, kernelDroppedDatagrams: 0, telemetryBatches: 0, badTelemetryBatches: 0, refusedTelemetryBatches: 0 };
-  /** The kernel's drop count at the last read, and how many datagrams we had read by then. */
-  #kernelDropsBase = 0;
-  #datagramsAtRead = 0;
   readonly #workers: WorkerSet;
   readonly #owners: Map<Ingress, string>;
   readonly #platformUnits: string[];
+  readonly #ingresses: ReadonlySet<Ingress>;
   #tcp: net.Server[] = [];
-  #udp: dgram.Socket | undefined;
-  #telemetry: http.Server | undefined;
-  #batch: Buffer[] = [];
-  #batchBytes = 0;
-  #batchScheduled = false;
+  readonly #udp: DogStatsDSocket;
+  readonly #telemetry: TelemetryListener;
+  #watch: NodeJS.Timeout | undefined;
   #connId = 0;
-  #lastTelemetryAt = 0;
   #stopped = false;
 
   constructor(options: IngressOptions) {
     this.#o = options;
     this.#workers = options.workers;
     this.#owners = owners(options.units);
+    this.#ingresses = new Set(options.ingresses ?? INGRESSES);
     this.#platformUnits = options.units.filter((u) => u.events.includes('platform')).map((u) => u.name);
+    this.#udp = new DogStatsDSocket({ counters: this.counters, forward: (packed, lengths) => this.#forwardDatagrams(packed, lengths) });
+    this.#telemetry = new TelemetryListener({ logger: options.logger, counters: this.counters, forward: (body, platform) => this.#forwardTelemetry(body, platform) });
   }
 
   get lastTelemetryAt(): number {
-    return this.#lastTelemetryAt;
+    return this.#telemetry.lastAt;
   }
 
-  /** Binds all four ingestion sockets in parallel; rejects with SV_ERR_BIND naming the port. */
+  /** Binds the ingestion sockets in parallel; rejects with SV_ERR_BIND naming the port. */
   async bind(): Promise<void> {
-    const { ports } = this.#o.config;
+    const { ports, dogstatsdSoRcvbuf } = this.#o.config;
+    const on = (i: Ingress): boolean => this.#ingresses.has(i);
+    const lost = (what: string) => (err: Error): void => {
+      if (!this.#stopped) this.#o.onListenerLost?.(what, err);
+    };
     await Promise.all([
-      this.#bindTcp('apm', ports.apm),
-      this.#bindTcp('lifecycle', ports.lifecycle),
-      this.#bindUdp(ports.dogstatsd),
-      this.#bindTelemetry(ports.telemetry),
-      this.#bindApmSocket(),
+      on('apm') ? this.#bindTcp('apm', ports.apm) : undefined,
+      on('apm') ? this.#bindApmSocket() : undefined,
+      on('lifecycle') ? this.#bindTcp('lifecycle', ports.lifecycle) : undefined,
+      on('dogstatsd') ? this.#udp.bind(ports.dogstatsd, dogstatsdSoRcvbuf, this.#o.logger, lost(`DogStatsD (127.0.0.1:${ports.dogstatsd}/udp)`)) : undefined,
+      on('telemetry') ? this.#telemetry.bind(ports.telemetry) : undefined,
     ]);
   }
 
@@ -156,9 +104,9 @@ export class IngressServers {
    * DD_APM_RECEIVER_SOCKET: the same trace receiver on a Unix socket (a named pipe on Windows).
    * Its connections reach the same unit as TCP ones, and it is closed with them at SHUTDOWN.
    */
-  #bindApmSocket(): Promise<void> {
+  async #bindApmSocket(): Promise<void> {
     const where = IngressServers.apmSocketPath(this.#o.config);
-    if (where === undefined) return Promise.resolve();
+    if (where === undefined) return;
     if (process.platform !== 'win32') {
       try {
         // A socket file left by a previous sandbox would make listen fail with EADDRINUSE.
@@ -167,36 +115,42 @@ export class IngressServers {
         // absent: nothing to clean
       }
     }
-    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.#onConnection('apm', socket));
-    this.#tcp.push(server);
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot listen for traces on ${where}: ${err.code ?? err.message}`, { cause: err }));
-      server.once('error', onError);
-      server.listen({ path: where, exclusive: true }, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.#o.logger.error({ err, what: 'traces (socket)' }, 'listener error'));
-        resolve();
-      });
-    });
+    const server = this.#server('apm', `traces (${where})`);
+    await listen(server, { path: where }, 'traces', this.#o.logger);
+    if (this.#o.onListenerLost !== undefined && process.platform !== 'win32') this.#watchSocketFile(server, where);
   }
 
-  #listen(server: net.Server, port: number, host: string, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot listen for ${what} on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
-      server.once('error', onError);
-      server.listen({ port, host, exclusive: true }, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.#o.logger.error({ err, what }, 'listener error'));
-        resolve();
-      });
+  /** A removed socket file strands every new client: treat it as the listener lost. */
+  #watchSocketFile(server: net.Server, file: string): void {
+    const ino = statSync(file).ino;
+    this.#watch = setInterval(() => {
+      let now: number | undefined;
+      try {
+        now = statSync(file).ino;
+      } catch {
+        now = undefined;
+      }
+      if (now === ino || this.#stopped) return;
+      clearInterval(this.#watch);
+      server.close();
+      this.#o.onListenerLost?.(`traces (${file})`, new Error(`the socket file ${file} was removed or replaced`));
+    }, SOCKET_WATCH_MS);
+    this.#watch.unref();
+  }
+
+  #server(ingress: TcpIngress, what: string): net.Server {
+    // allowHalfOpen: a client that half-closes after its request must still get the answer.
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.#onConnection(ingress, socket));
+    server.on('close', () => {
+      if (!this.#stopped) this.#o.onListenerLost?.(what, new Error(`the ${what} listener closed`));
     });
+    this.#tcp.push(server);
+    return server;
   }
 
   #bindTcp(ingress: TcpIngress, port: number): Promise<void> {
-    // allowHalfOpen: a client that half-closes after its request must still get the answer.
-    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.#onConnection(ingress, socket));
-    this.#tcp.push(server);
-    return this.#listen(server, port, '127.0.0.1', ingress === 'apm' ? 'traces' : 'the lifecycle API');
+    const what = ingress === 'apm' ? 'traces' : 'the lifecycle API';
+    return listen(this.#server(ingress, `${what} (127.0.0.1:${port})`), { port, host: '127.0.0.1' }, what, this.#o.logger);
   }
 
   #onConnection(ingress: TcpIngress, socket: net.Socket): void {
@@ -208,169 +162,37 @@ export class IngressServers {
     }
   }
 
-  #bindUdp(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: this.#o.config.dogstatsdSoRcvbuf });
-      this.#udp = sock;
-      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot bind DogStatsD on 127.0.0.1:${port}/udp: ${err.code ?? err.message}`, { cause: err }));
-      sock.once('error', onError);
-      sock.on('message', (msg) => this.#onDatagram(msg));
-      sock.bind({ port, address: '127.0.0.1', exclusive: true }, () => {
-        sock.off('error', onError);
-        sock.on('error', (err) => this.#o.logger.error({ err }, 'DogStatsD socket error'));
-        resolve();
-      });
-    });
-  }
-
-  #onDatagram(msg: Buffer): void {
-    this.counters.datagrams++;
-    this.#batch.push(msg);
-    this.#batchBytes += msg.length;
-    if (this.#batchBytes >= DATAGRAM_BATCH_BYTES) this.#sendBatch();
-    else if (!this.#batchScheduled) {
-      this.#batchScheduled = true;
-      setImmediate(() => this.#sendBatch());
-    }
-  }
-
-  #sendBatch(): void {
-    this.#batchScheduled = false;
-    if (this.#batch.length === 0) return;
-    const lengths = this.#batch.map((b) => b.length);
-    const packed = Buffer.concat(this.#batch, this.#batchBytes);
-    const count = this.#batch.length;
-    this.#batch = [];
-    this.#batchBytes = 0;
+  #forwardDatagrams(packed: Buffer, lengths: number[]): boolean {
     const unit = this.#owners.get('dogstatsd');
+    if (unit === undefined) return false;
     const data = ownArrayBuffer(packed);
-    const ok = unit !== undefined && this.#workers.send(unit, { p: PROTOCOL, t: 'DATAGRAMS', unit, data, lengths }, [data], data.byteLength);
-    if (!ok) this.counters.droppedDatagrams += count;
+    return this.#workers.send(unit, { p: PROTOCOL, t: 'DATAGRAMS', unit, data, lengths }, [data], data.byteLength);
   }
 
-  #bindTelemetry(port: number): Promise<void> {
-    const server = http.createServer((req, res) => this.#onTelemetry(req, res));
-    server.keepAliveTimeout = 60_000;
-    this.#telemetry = server;
-    // 0.0.0.0 as Datadog's extension does: the platform reaches it as `sandbox`.
-    return this.#listen(server, port, '0.0.0.0', 'Telemetry API events');
-  }
-
-  #onTelemetry(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (req.method !== 'POST' || (req.url !== '/' && req.url !== '')) {
-      res.writeHead(404).end();
-      req.resume();
-      return;
-    }
-    const refuse = (): void => {
-      this.counters.refusedTelemetryBatches++;
-      // Connection: close, so node:http ends the socket after the answer instead of draining the body.
-      res.writeHead(413, { connection: 'close' }).end();
-    };
-    req.on('error', () => undefined);
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > MAX_TELEMETRY_BODY) {
-      refuse();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      if (tooBig) return;
-      size += c.length;
-      if (size <= MAX_TELEMETRY_BODY) {
-        chunks.push(c);
-        return;
-      }
-      tooBig = true;
-      chunks.length = 0;
-      refuse();
-    });
-    req.on('end', () => {
-      if (tooBig) return;
-      this.#lastTelemetryAt = Date.now();
-      const body = Buffer.concat(chunks, size);
-      if (!this.#accept(body)) {
-        // Not accepted: the platform keeps the batch and retries it, so nothing is lost here.
-        this.counters.refusedTelemetryBatches++;
-        res.writeHead(503).end();
-        return;
-      }
-      res.writeHead(200).end();
-    });
-  }
-
-  #accept(body: Buffer): boolean {
-    this.counters.telemetryBatches++;
-    // Platform events are read before the body is transferred to the logs unit: a transfer can detach
-    // the body's memory (batches over the Buffer pool size own theirs). Function logs stay unparsed.
-    const platform = body.includes('"platform.') ? this.#platformEvents(body) : [];
+  #forwardTelemetry(body: Buffer, platform: PlatformEvent[]): boolean {
     const unit = this.#owners.get('telemetry');
     if (unit !== undefined) {
       const data = ownArrayBuffer(body);
       if (!this.#workers.send(unit, { p: PROTOCOL, t: 'TELEMETRY', unit, data }, [data], data.byteLength)) return false;
     }
     if (platform.length === 0) return true;
-    this.#o.onPlatform(platform);
+    this.#o.onPlatform?.(platform);
     for (const u of this.#platformUnits) this.#workers.send(u, { p: PROTOCOL, t: 'PLATFORM', unit: u, events: platform });
     return true;
   }
 
-  #platformEvents(body: Buffer): PlatformEvent[] {
-    let events: unknown;
-    try {
-      events = JSON.parse(body.toString('utf8'));
-    } catch {
-      this.counters.badTelemetryBatches++;
-      this.#o.logger.warn({ bytes: body.length }, 'telemetry batch is not JSON; acknowledged and skipped');
-      return [];
-    }
-    if (!Array.isArray(events)) {
-      this.counters.badTelemetryBatches++;
-      return [];
-    }
-    // Only well-formed platform events go on, as bounded copies: nothing a socket receives can make a
-    // later postMessage or a unit throw.
-    const out: PlatformEvent[] = [];
-    for (const e of events as unknown[]) {
-      if (e === null || typeof e !== 'object') continue;
-      const { type, time, record } = e as Record<string, unknown>;
-      if (typeof type !== 'string' || !type.startsWith('platform.') || type.length > 64) continue;
-      out.push({ type, time: typeof time === 'string' ? time.slice(0, 64) : '', record: boundedCopy(record) ?? null });
-    }
-    return out;
-  }
-
-  /**
-   * Reads the kernel's drop counter for the DogStatsD socket; the drops since the last call are counted
-   * and sent into the DogStatsD pipeline as one more line (so they reach Datadog with this flush's
-   * metrics). Returns that number. Called before each flush.
-   */
+  /** Counts the kernel's DogStatsD drops since the last flush into the pipeline (see ingress-udp.ts). */
   collectKernelDrops(): number {
-    // A full receive buffer means datagrams arrived and some were read: without any since the last
-    // read there is nothing to look up (this saves the /proc read on invocations without DogStatsD).
-    if (this.#udp === undefined || this.#stopped || this.counters.datagrams === this.#datagramsAtRead) return 0;
-    this.#datagramsAtRead = this.counters.datagrams;
-    const total = kernelUdpDrops(this.#o.config.ports.dogstatsd);
-    if (total === undefined) return 0;
-    const delta = Math.max(0, total - this.#kernelDropsBase);
-    this.#kernelDropsBase = total;
-    if (delta > 0) {
-      this.counters.kernelDroppedDatagrams += delta;
-      this.#onDatagram(Buffer.from(`${UDP_DROPS_METRIC}:${delta}|c`));
-      this.#sendBatch();
-    }
-    return delta;
+    return this.#udp.collectKernelDrops();
   }
 
   /** SHUTDOWN: stop accepting new TCP connections and datagrams; hand over what was received. */
   stopInputs(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#watch);
     for (const s of this.#tcp) s.close();
-    this.#udp?.close();
-    this.#sendBatch();
+    this.#udp.close();
   }
 
   /**
@@ -379,14 +201,6 @@ export class IngressServers {
    */
   async close(graceMs = 100): Promise<void> {
     this.stopInputs();
-    const t = this.#telemetry;
-    if (t) {
-      t.closeIdleConnections();
-      const closed = new Promise<void>((r) => t.close(() => r()));
-      const timer = setTimeout(() => t.closeAllConnections(), graceMs);
-      timer.unref();
-      await closed;
-      clearTimeout(timer);
-    }
+    await this.#telemetry.close(graceMs);
   }
 }

@@ -3,24 +3,21 @@
 // after that /next is on the wire. Then the loop: per INVOKE, the flush decision; on SHUTDOWN, the
 // drain. Any failure after register falls back to an idle loop that keeps answering /next, so the
 // function never breaks because of us.
-import { readFileSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { functionTags, loadConfig, processEnv, readAwsAccess, workerEnv } from '@dd-lambda/config';
+import { functionTags, loadConfig, processEnv, readAwsAccess } from '@dd-lambda/config';
 import type { AwsAccess, Config } from '@dd-lambda/config';
 import { ExtensionClient } from '@dd-lambda/extension-api';
 import type { NextEvent } from '@dd-lambda/extension-api';
 import { createBootLogger } from '@dd-lambda/logger/boot';
 import type { Logger } from '@dd-lambda/logger';
-import { INGRESSES, PROTOCOL } from '@dd-lambda/protocol';
-import type { FlushReason, InvocationEvent, PlatformEvent, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
+import type { InvocationEvent } from '@dd-lambda/protocol';
 import { Checkpoints } from './checkpoints.js';
-import { SupervisorError } from './errors.js';
 import { FlushControl } from './flush-control.js';
-import { IngressServers } from './ingress.js';
-import { enabledUnits, planWorkers } from './plan.js';
-import type { WorkerPlan } from './plan.js';
-import { WorkerSet } from './workers.js';
+import { Pipelines, summary } from './pipelines.js';
+import { RuntimeDoneWaiter } from './runtime-done.js';
+
+export { readUnits, DRAIN_MAX_MS } from './pipelines.js';
 
 export const EXTENSION_NAME = 'datadog-agent';
 /**
@@ -33,12 +30,6 @@ export const INVOCATION_MARGIN_MS = 200;
 /** After SHUTDOWN, wait for the platform's last telemetry until it is quiet this long (bottlecap waits up to 300 ms). */
 export const TELEMETRY_QUIET_MS = 50;
 export const TELEMETRY_WAIT_MAX_MS = 300;
-/**
- * How long SHUTDOWN lets requests in flight finish before the final flush: a request held open (a body
- * that never completes) must not eat the budget the final flush needs. What is still open after the
- * flush is destroyed.
- */
-export const DRAIN_MAX_MS = 300;
 export const REGISTER_ATTEMPTS = 3;
 
 export interface RunOptions {
@@ -49,46 +40,6 @@ export interface RunOptions {
   /** Where self-log lines go (tests); stdout by default. */
   write?: (line: string) => void;
 }
-
-/** Reads the layer's units.json. Missing file: no units (the extension still serves the Lambda APIs). */
-export function readUnits(codeDir: string): UnitSpec[] {
-  let text: string;
-  try {
-    text = readFileSync(path.join(codeDir, 'units.json'), 'utf8');
-  } catch {
-    return [];
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new SupervisorError('SV_ERR_UNITS_MANIFEST', `units.json is not JSON: ${(err as Error).message}`);
-  }
-  const list = (parsed as { units?: unknown }).units;
-  if (!Array.isArray(list)) throw new SupervisorError('SV_ERR_UNITS_MANIFEST', 'units.json has no "units" array');
-  const seen = new Set<string>();
-  return list.map((u: unknown, i) => {
-    const o = (u ?? {}) as Record<string, unknown>;
-    const ingress = Array.isArray(o['ingress']) ? o['ingress'] : [];
-    const events = Array.isArray(o['events']) ? o['events'] : [];
-    if (typeof o['name'] !== 'string' || typeof o['module'] !== 'string' || seen.has(o['name']) ||
-      !ingress.every((x) => (INGRESSES as readonly unknown[]).includes(x)) || !events.every((x) => x === 'platform' || x === 'invocation')) {
-      throw new SupervisorError('SV_ERR_UNITS_MANIFEST', `units.json entry ${i} is invalid`);
-    }
-    seen.add(o['name']);
-    const spec: UnitSpec = { name: o['name'], module: o['module'], ingress: ingress as UnitSpec['ingress'], events: events as UnitSpec['events'] };
-    if (typeof o['weight'] === 'number') spec.weight = o['weight'];
-    if (typeof o['enabledBy'] === 'string') spec.enabledBy = o['enabledBy'];
-    return spec;
-  });
-}
-
-const summary = (reports: readonly UnitFlushReport[]): { sent: number; dropped: number; pending: number; failed: string[] } => ({
-  sent: reports.reduce((a, r) => a + r.sent, 0),
-  dropped: reports.reduce((a, r) => a + r.dropped, 0),
-  pending: reports.reduce((a, r) => a + r.pending, 0),
-  failed: reports.filter((r) => !r.ok).map((r) => `${r.unit}:${r.error?.code ?? '?'}`),
-});
 
 /** Runs the extension until SHUTDOWN; resolves with the process exit code. */
 export async function runExtension(options: RunOptions): Promise<number> {
@@ -154,19 +105,10 @@ class Supervisor {
   readonly #opts: RunOptions;
   readonly #managed: boolean;
   readonly #flush: FlushControl;
-  #units: UnitSpec[] = [];
-  #plan: WorkerPlan = { threads: [] };
-  #workers: WorkerSet | undefined;
-  #ingress: IngressServers | undefined;
-  /** Every flush runs on this chain, so flushes never overlap. */
-  #flushChain: Promise<unknown> = Promise.resolve();
-  #nonBlocking: Promise<unknown> | undefined;
-  #runtimeDone = new Map<string, () => void>();
-  #doneIds = new Set<string>();
+  readonly #p: Pipelines;
+  readonly #runtimeDone: RuntimeDoneWaiter;
   #timer: NodeJS.Timeout | undefined;
   #invocations = 0;
-  /** What every flush of this sandbox shipped and dropped, for the shutdown line. */
-  readonly #totals = { flushes: 0, sent: 0, dropped: 0 };
   readonly #aws: AwsAccess;
   /** Resolves the API key from KMS, Secrets Manager or SSM; loaded only when one of them is configured. */
   #keys: { rejected(): void; stop(): void } | undefined;
@@ -183,7 +125,22 @@ class Supervisor {
     if (managed && config.flushStrategy.kind !== 'default' && config.flushStrategy.kind !== 'continuously') {
       logger.warn({ strategy: config.flushStrategy.kind }, 'managed instances flush continuously; DD_SERVERLESS_FLUSH_STRATEGY ignored');
     }
+    this.#runtimeDone = new RuntimeDoneWaiter(logger);
     this.#flush = new FlushControl(strategy, config.flushTimeoutMs, Math.round(performance.timeOrigin));
+    this.#p = new Pipelines({
+      config,
+      logger,
+      codeDir: opts.codeDir,
+      workerEntry: opts.workerEntry,
+      onReady: (slot, units) => {
+        this.#cp.mark(`worker w${slot} READY`);
+        this.#log.debug({ worker: slot, units }, 'worker ready');
+      },
+      onAllReady: () => this.#emitCheckpoints(),
+      onKeyRejected: () => this.#keys?.rejected(),
+      onPlatform: (e) => this.#runtimeDone.onPlatform(e),
+    });
+    this.#p.onFlush = () => this.#flush.flushed(Date.now());
   }
 
   /**
@@ -191,30 +148,7 @@ class Supervisor {
    * ingestion socket. Rejections are handled by run(), which falls back to idle.
    */
   async prepare(): Promise<void> {
-    const config = this.#config;
-    this.#units = enabledUnits(readUnits(this.#opts.codeDir), config);
-    this.#plan = planWorkers(config.workers, this.#units);
-    this.#workers = new WorkerSet({
-      entry: this.#opts.workerEntry ?? path.join(this.#opts.codeDir, 'worker.cjs'),
-      threads: this.#plan.threads,
-      unitsDir: this.#opts.codeDir,
-      config,
-      env: workerEnv(),
-      logger: this.#log.child({ component: 'workers' }),
-      onReady: (slot, units) => {
-        this.#cp.mark(`worker w${slot} READY`);
-        this.#log.debug({ worker: slot, units }, 'worker ready');
-        if (this.#workers?.allReady()) this.#emitCheckpoints();
-      },
-      onKeyRejected: () => this.#keys?.rejected(),
-      onFlushRequest: (unit, blocking) => {
-        this.#log.debug({ unit, blocking }, 'flush requested');
-        if (blocking) void this.#flushAll('requested');
-        else this.#flushNonBlocking('requested');
-      },
-    });
-    this.#ingress = new IngressServers({ config, logger: this.#log.child({ component: 'ingress' }), workers: this.#workers, units: this.#units, onPlatform: (e) => this.#onPlatform(e) });
-    await this.#ingress.bind();
+    await this.#p.prepare();
     this.#cp.mark('listeners bound');
   }
 
@@ -227,7 +161,7 @@ class Supervisor {
     let first: Promise<NextEvent>;
     try {
       await binding;
-      this.#workers?.identify(accountId, functionTags(this.#config, accountId));
+      this.#p.workers?.identify(accountId, functionTags(this.#config, accountId));
       ({ first } = await this.#initActive());
     } catch (err) {
       this.#log.error({ err, code: (err as { code?: unknown }).code }, 'init failed after register; running idle (no telemetry is collected) so the function keeps working');
@@ -240,7 +174,7 @@ class Supervisor {
   /** Everything between register and the first /next. Returns the pending first /next. */
   async #initActive(): Promise<{ first: Promise<NextEvent> }> {
     const config = this.#config;
-    const plan = this.#plan;
+    const plan = this.#p.plan;
     await this.#client.subscribeTelemetry({
       schemaVersion: this.#managed ? '2025-01-29' : '2022-12-13',
       destination: { protocol: 'HTTP', URI: `http://sandbox:${config.ports.telemetry}/` },
@@ -252,7 +186,7 @@ class Supervisor {
     first.catch(() => undefined);
     // Workers only after /next is on the wire: spawning them first delays it by 12-17 ms.
     setImmediate(() => {
-      this.#workers?.start();
+      this.#p.workers?.start();
       this.#resolveApiKey();
       this.#log.info({
         node: process.versions.node,
@@ -287,7 +221,7 @@ class Supervisor {
         config: c,
         access: this.#aws,
         logger: this.#log.child({ component: 'api-key' }),
-        onKey: (key) => this.#workers?.setApiKey(key),
+        onKey: (key) => this.#p.workers?.setApiKey(key),
       });
       this.#keys = resolver;
       resolver.start();
@@ -325,19 +259,19 @@ class Supervisor {
     this.#invocations++;
     const now = Date.now();
     const event: InvocationEvent = { kind: 'invoke', requestId: ev.requestId, deadlineMs: ev.deadlineMs, invokedFunctionArn: ev.invokedFunctionArn, receivedAt: now };
-    this.#broadcastInvocation(event);
+    this.#p.broadcast(event);
     const decision = this.#flush.evaluate(now);
     this.#log.debug({ requestId: ev.requestId, decision }, 'invoke');
     switch (decision) {
       case 'end':
-        await this.#waitRuntimeDone(ev.requestId, ev.deadlineMs);
-        await this.#flushAll('end', this.#blockingDeadline(ev.deadlineMs));
+        await this.#runtimeDone.wait(ev.requestId, ev.deadlineMs);
+        await this.#p.flushAll('end', this.#blockingDeadline(ev.deadlineMs));
         return;
       case 'periodic':
-        await this.#flushAll('periodic', this.#blockingDeadline(ev.deadlineMs));
+        await this.#p.flushAll('periodic', this.#blockingDeadline(ev.deadlineMs));
         return;
       case 'continuous':
-        this.#flushNonBlocking('continuous');
+        this.#p.flushNonBlocking('continuous');
         return;
       case 'dont':
         return;
@@ -349,78 +283,11 @@ class Supervisor {
     return Math.min(Date.now() + this.#config.flushTimeoutMs, invocationDeadlineMs - INVOCATION_MARGIN_MS);
   }
 
-  #broadcastInvocation(event: InvocationEvent): void {
-    for (const u of this.#units) if (u.events.includes('invocation')) this.#workers?.send(u.name, { p: PROTOCOL, t: 'INVOCATION', unit: u.name, event });
-  }
-
-  #onPlatform(events: PlatformEvent[]): void {
-    for (const e of events) {
-      if (e.type !== 'platform.runtimeDone') continue;
-      const id = (e.record as { requestId?: unknown } | null)?.requestId;
-      if (typeof id !== 'string') continue;
-      const waiter = this.#runtimeDone.get(id);
-      if (waiter) waiter();
-      else {
-        this.#doneIds.add(id);
-        if (this.#doneIds.size > 64) this.#doneIds.delete(this.#doneIds.values().next().value as string);
-      }
-    }
-  }
-
-  /** `end` flushing waits for the runtime to finish, so the invocation's own data is in the flush. */
-  async #waitRuntimeDone(requestId: string, deadlineMs: number): Promise<void> {
-    if (this.#doneIds.delete(requestId)) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#runtimeDone.delete(requestId);
-        this.#log.warn({ requestId }, 'no platform.runtimeDone before the invocation deadline; flushing anyway');
-        resolve();
-      }, Math.max(0, deadlineMs - Date.now()));
-      timer.unref();
-      this.#runtimeDone.set(requestId, () => {
-        clearTimeout(timer);
-        this.#runtimeDone.delete(requestId);
-        resolve();
-      });
-    });
-  }
-
   #onTick(): void {
     // While waiting on /next only the default strategy flushes on the timer (DataDog/datadog-lambda-extension, bottlecap/src/lifecycle/flush_control.rs); managed
     // instances flush continuously from the timer.
-    if (this.#managed) this.#flushNonBlocking('continuous');
-    else if (this.#flush.strategy.kind === 'default') this.#flushNonBlocking('interval');
-  }
-
-  /** A blocking flush: waits for any flush in progress, then flushes and waits for every ack. */
-  #flushAll(reason: FlushReason, deadline = Date.now() + this.#config.flushTimeoutMs): Promise<UnitFlushReport[]> {
-    const run = this.#flushChain.then(async () => {
-      const workers = this.#workers;
-      if (!workers || workers.size === 0) return [];
-      this.#flush.flushed(Date.now());
-      const t0 = performance.now();
-      // Datagrams the kernel dropped since the last flush go out with this one (counted and as a metric).
-      const udpDrops = this.#ingress?.collectKernelDrops() ?? 0;
-      if (udpDrops > 0) this.#log.warn({ code: 'SV_ERR_UDP_DROPS', dropped: udpDrops, total: this.#ingress?.counters.kernelDroppedDatagrams }, 'the kernel dropped DogStatsD datagrams (receive buffer full); see DD_DOGSTATSD_SO_RCVBUF');
-      const reports = await workers.request('FLUSH', reason, deadline);
-      const s = { ...summary(reports), udpDrops };
-      this.#totals.flushes++;
-      this.#totals.sent += s.sent;
-      this.#totals.dropped += s.dropped;
-      const level = s.failed.length > 0 ? 'warn' : 'debug';
-      this.#log[level]({ reason, ms: Math.round((performance.now() - t0) * 100) / 100, ...s }, 'flush done');
-      return reports;
-    });
-    this.#flushChain = run.catch(() => undefined);
-    return run;
-  }
-
-  /** A flush that the /next loop does not wait for; skipped while another one is still running. */
-  #flushNonBlocking(reason: FlushReason): void {
-    if (this.#nonBlocking !== undefined) return;
-    this.#nonBlocking = this.#flushAll(reason).finally(() => {
-      this.#nonBlocking = undefined;
-    });
+    if (this.#managed) this.#p.flushNonBlocking('continuous');
+    else if (this.#flush.strategy.kind === 'default') this.#p.flushNonBlocking('interval');
   }
 
   async #shutdown(ev: Extract<NextEvent, { eventType: 'SHUTDOWN' }>): Promise<number> {
@@ -429,9 +296,9 @@ class Supervisor {
     this.#log.info({ reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, budgetMs: deadline - Date.now() }, 'shutting down');
     if (this.#timer) clearInterval(this.#timer);
     this.#keys?.stop();
-    this.#broadcastInvocation({ kind: 'shutdown', reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, receivedAt: Date.now() });
-    const ingress = this.#ingress;
-    const workers = this.#workers;
+    this.#p.broadcast({ kind: 'shutdown', reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, receivedAt: Date.now() });
+    const ingress = this.#p.ingress;
+    const workers = this.#p.workers;
     // 1. Stop new input; what was received is handed over.
     ingress?.stopInputs();
     // 2. The platform may still be delivering the last telemetry batch: wait until it is quiet.
@@ -440,17 +307,8 @@ class Supervisor {
       while (Date.now() < until && Date.now() - ingress.lastTelemetryAt < TELEMETRY_QUIET_MS) await sleep(10);
       await ingress.close();
     }
-    let reports: UnitFlushReport[] = [];
-    if (workers && workers.size > 0) {
-      // 3. Threads still starting get their queued input and the commands once READY.
-      // 4. Drain (finish in-flight requests), then the final flush, both acknowledged.
-      await this.#flushChain;
-      const drained = await workers.request('SHUTDOWN', 'shutdown', Math.min(deadline, Date.now() + DRAIN_MAX_MS));
-      const drainFailed = drained.filter((r) => !r.ok);
-      if (drainFailed.length > 0) this.#log.warn({ failed: summary(drainFailed).failed }, 'drain incomplete');
-      reports = await this.#flushAll('shutdown', deadline);
-      await workers.close();
-    }
+    // 3. Drain (finish in-flight requests), then the final flush, both acknowledged.
+    const reports = await this.#p.drainAndFlush(deadline);
     this.#client.close();
     const s = summary(reports);
     this.#log.info({
@@ -458,7 +316,7 @@ class Supervisor {
       invocations: this.#invocations,
       // sent/dropped/pending/failed: the final flush; totals: every flush of this sandbox.
       ...s,
-      totals: this.#totals,
+      totals: this.#p.totals,
       ingress: ingress?.counters,
       workers: workers?.stats,
     }, 'shutdown complete');
@@ -467,8 +325,7 @@ class Supervisor {
 
   async #teardown(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    await this.#ingress?.close().catch(() => undefined);
-    await this.#workers?.close().catch(() => undefined);
+    await this.#p.teardown();
   }
 
   /** Keeps answering /next without instrumentation until SHUTDOWN (bottlecap's extension_loop_idle). */

@@ -3,13 +3,16 @@
 // up to a limit, and every request pending on it is answered as failed the moment it exits.
 import { performance } from 'node:perf_hooks';
 import type * as WorkerThreadsModule from 'node:worker_threads';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import { PROTOCOL, classifyFromWorker, ownArrayBuffer, toWireError } from '@dd-lambda/protocol';
+import { PROTOCOL, classifyFromWorker, toWireError } from '@dd-lambda/protocol';
 import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { SupervisorError } from './errors.js';
+import { Slot, bridge, workerHeapLimits } from './worker-slot.js';
+
+export { workerHeapLimits } from './worker-slot.js';
 
 // node:worker_threads costs ~1.4 ms to load: fetched when the first thread is spawned, after /next.
 type WorkerThreads = typeof WorkerThreadsModule;
@@ -39,37 +42,6 @@ export interface WorkerSetOptions {
 
 /** How long a flush waits at most for the threads' barrier (it takes well under a millisecond). */
 export const BARRIER_MAX_MS = 200;
-
-interface Pending {
-  kind: 'FLUSH' | 'SHUTDOWN';
-  resolve: (reports: UnitFlushReport[]) => void;
-}
-
-interface Queued { msg: ToWorker; transfer: ArrayBuffer[]; bytes: number }
-
-class Slot {
-  readonly index: number;
-  readonly units: UnitSpec[];
-  worker: Worker | undefined;
-  ready = false;
-  /** Units that actually started in the current thread (READY lists them). */
-  started: string[] = [];
-  queue: Queued[] = [];
-  queuedBytes = 0;
-  heldConnections: { socket: Socket; start: () => void }[] = [];
-  connections = new Set<Socket>();
-  pending = new Map<number, Pending>();
-  /** Flush barriers this thread has not answered yet. */
-  barriers = new Map<number, () => void>();
-  restarts = 0;
-  dead = false;
-  spawnedAt = 0;
-
-  constructor(index: number, units: UnitSpec[]) {
-    this.index = index;
-    this.units = units;
-  }
-}
 
 export interface WorkerSetStats {
   crashes: number;
@@ -396,45 +368,4 @@ export class WorkerSet {
     }
     await Promise.all(this.#slots.map((s) => s.worker?.terminate()));
   }
-}
-
-/** Pipes a supervisor-side socket to a connection channel, both directions, ends and resets included. */
-function bridge(socket: Socket, p: MessagePort): void {
-  let open = true;
-  const closePort = (error?: string): void => {
-    if (!open) return;
-    open = false;
-    p.postMessage(error === undefined ? { c: 'close' } : { c: 'close', error });
-    p.close();
-  };
-  socket.on('data', (b: Buffer) => {
-    if (!open) return;
-    const ab = ownArrayBuffer(b);
-    p.postMessage(ab, [ab]);
-  });
-  socket.on('end', () => open && p.postMessage({ c: 'end' }));
-  socket.on('error', (err) => closePort(err.message));
-  socket.on('close', () => closePort());
-  p.on('message', (f: ArrayBuffer | { c: 'end' } | { c: 'close' }) => {
-    if (f instanceof ArrayBuffer) socket.write(Buffer.from(f));
-    else if (f.c === 'end') socket.end();
-    else {
-      open = false;
-      socket.destroy();
-    }
-  });
-  p.on('close', () => {
-    open = false;
-    socket.destroy();
-  });
-}
-
-/**
- * V8 heap limits for workers: a small young generation keeps each idle thread's RSS down; the old
- * generation gets a share of the function's memory so a runaway pipeline dies (and restarts)
- * before the sandbox runs out.
- */
-export function workerHeapLimits(memorySizeMB: number | undefined): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number } {
-  const mem = memorySizeMB ?? 1024;
-  return { maxYoungGenerationSizeMb: mem <= 512 ? 4 : 8, maxOldGenerationSizeMb: Math.max(48, Math.min(512, Math.floor(mem / 4))) };
 }

@@ -1,0 +1,79 @@
+// One worker thread's slot as the supervisor tracks it (its units, its queue before READY, held
+// connections, pending requests), the byte pipe between a socket and its connection channel, and
+// the thread's heap limits.
+import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Socket } from 'node:net';
+import { ownArrayBuffer } from '@dd-lambda/protocol';
+import type { ToWorker, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
+
+export interface Pending {
+  kind: 'FLUSH' | 'SHUTDOWN';
+  resolve: (reports: UnitFlushReport[]) => void;
+}
+
+export interface Queued { msg: ToWorker; transfer: ArrayBuffer[]; bytes: number }
+
+export class Slot {
+  readonly index: number;
+  readonly units: UnitSpec[];
+  worker: Worker | undefined;
+  ready = false;
+  /** Units that actually started in the current thread (READY lists them). */
+  started: string[] = [];
+  queue: Queued[] = [];
+  queuedBytes = 0;
+  heldConnections: { socket: Socket; start: () => void }[] = [];
+  connections = new Set<Socket>();
+  pending = new Map<number, Pending>();
+  /** Flush barriers this thread has not answered yet. */
+  barriers = new Map<number, () => void>();
+  restarts = 0;
+  dead = false;
+  spawnedAt = 0;
+
+  constructor(index: number, units: UnitSpec[]) {
+    this.index = index;
+    this.units = units;
+  }
+}
+
+/** Pipes a supervisor-side socket to a connection channel, both directions, ends and resets included. */
+export function bridge(socket: Socket, p: MessagePort): void {
+  let open = true;
+  const closePort = (error?: string): void => {
+    if (!open) return;
+    open = false;
+    p.postMessage(error === undefined ? { c: 'close' } : { c: 'close', error });
+    p.close();
+  };
+  socket.on('data', (b: Buffer) => {
+    if (!open) return;
+    const ab = ownArrayBuffer(b);
+    p.postMessage(ab, [ab]);
+  });
+  socket.on('end', () => open && p.postMessage({ c: 'end' }));
+  socket.on('error', (err) => closePort(err.message));
+  socket.on('close', () => closePort());
+  p.on('message', (f: ArrayBuffer | { c: 'end' } | { c: 'close' }) => {
+    if (f instanceof ArrayBuffer) socket.write(Buffer.from(f));
+    else if (f.c === 'end') socket.end();
+    else {
+      open = false;
+      socket.destroy();
+    }
+  });
+  p.on('close', () => {
+    open = false;
+    socket.destroy();
+  });
+}
+
+/**
+ * V8 heap limits for workers: a small young generation keeps each idle thread's RSS down; the old
+ * generation gets a share of the function's memory so a runaway pipeline dies (and restarts)
+ * before the sandbox runs out.
+ */
+export function workerHeapLimits(memorySizeMB: number | undefined): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number } {
+  const mem = memorySizeMB ?? 1024;
+  return { maxYoungGenerationSizeMb: mem <= 512 ? 4 : 8, maxOldGenerationSizeMb: Math.max(48, Math.min(512, Math.floor(mem / 4))) };
+}
