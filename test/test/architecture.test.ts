@@ -2,7 +2,7 @@
 // takes which messages and sends what to whom.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { UNIT_TABLE } from '@dd-lambda/protocol';
 import { root } from './helpers.js';
@@ -25,3 +25,34 @@ test('ARCHITECTURE.md lists every unit as UNIT_TABLE does', () => {
   const table = Object.fromEntries(Object.entries(UNIT_TABLE).map(([name, u]) => [name, { ingress: [...u.ingress], events: [...u.events], accepts: [...u.accepts], sends: Object.fromEntries(Object.entries(u.sends).map(([k, v]) => [k, [...(v ?? [])]])) }]));
   assert.deepEqual(doc, table);
 });
+
+// Every stable code a package throws or logs (`XX_ERR_…`) is listed in that package's errors.ts, and
+// every product package's error class comes from the one factory in @dd-lambda/protocol.
+test('every error code a package uses is listed in its errors.ts; error classes come from codedError', () => {
+  const pkgs = readdirSync(path.join(root, 'packages'));
+  const missing: string[] = [];
+  for (const p of pkgs) {
+    const src = path.join(root, 'packages', p, 'src');
+    const files = walkTs(src);
+    const errorsFile = path.join(src, 'errors.ts');
+    const listed = existsSync(errorsFile) ? readFileSync(errorsFile, 'utf8') : '';
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/'([A-Z]+_ERR_[A-Z0-9_]+)'/g)) {
+        if (!listed.includes(`'${m[1]}'`)) missing.push(`${path.relative(root, f)}: ${m[1]}`);
+      }
+      // The test tools (emulator, fake intake, fake AWS) stay free of product packages.
+      const tool = ['lambda-emulator', 'fake-intake', 'fake-aws'].includes(p);
+      if (!tool && /class \w+ extends Error\b/.test(text)) missing.push(`${path.relative(root, f)}: an error class not built with codedError`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+function walkTs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walkTs(p) : e.name.endsWith('.ts') ? [p] : [];
+  });
+}

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { flattenYaml, functionTags, loadConfig, parseFlushStrategy, workerBudget } from '../src/index.js';
+import { flattenYaml } from '../src/yaml.js';
+import { functionTags } from '../src/tags.js';
+import { loadConfig } from '../src/load.js';
+import { parseFlushStrategy } from '../src/flush-strategy.js';
+import { workerBudget } from '../src/workers.js';
 
 const noYaml = { readYaml: false };
 

@@ -1,10 +1,4 @@
-export { parseDatagram, parseLine } from './parse.js';
-export type { DsdSink, DsdEvent, DsdServiceCheck, MalformedReason, WireType } from './parse.js';
-export { Aggregator, BUCKET_S, MAX_TAGS, MAX_EVENTS, LIBRARY_DUPLICATES } from './aggregator.js';
-export type { AggregatorOptions, AggregatorCounters, Context, ContextKind, Resource, Taken } from './aggregator.js';
-export { AgentSketch, sketchKey, keyLowerBound, sketchQuantile, BIN_LIMIT, GAMMA } from './sketch.js';
-export type { SketchBins } from './sketch.js';
-export { seriesBatches, sketchBatches, eventBody, checkRunBody, SERIES_TYPE } from './serialize.js';
-export type { Batch } from './serialize.js';
-export { buildDogStatsD, createUnit, MAX_CONTEXTS, RETRY_BYTES } from './unit.js';
+export type { AggregatorOptions } from './aggregator.js';
+export { seriesBatches, sketchBatches } from './serialize.js';
+export { buildDogStatsD, createUnit } from './unit.js';
 export type { DogStatsD, DogStatsDOptions } from './unit.js';

@@ -1,6 +1,7 @@
 // Wire formats to the metrics intake: v2 series JSON and the sketches protobuf, cut into batches
 // the intake accepts (DataDog/serverless-components, the dogstatsd crate's flusher: ≤ 1000 series / 5 MiB, ≤ 1000 sketches / 62 MiB).
 import { BinaryWriter, WireType as PbWire } from '@bufbuild/protobuf/wire';
+import { cutBatches } from '@dd-lambda/intake-client';
 import type { Context, Resource } from './aggregator.js';
 import { BUCKET_S } from './aggregator.js';
 import type { DsdEvent, DsdServiceCheck } from './parse.js';
@@ -56,28 +57,15 @@ function seriesOf(ctx: Context): SeriesJson | undefined {
 
 /** `{"series":[…]}` bodies for every count, gauge and set context. */
 export function seriesBatches(contexts: readonly Context[], maxItems = SERIES_MAX_ITEMS, maxBytes = SERIES_MAX_BYTES): Batch[] {
-  const out: Batch[] = [];
   const head = '{"series":[';
   const tail = ']}';
-  let parts: string[] = [];
-  let bytes = head.length + tail.length;
-  const cut = (): void => {
-    if (parts.length === 0) return;
-    out.push({ body: Buffer.from(head + parts.join(',') + tail), points: parts.length });
-    parts = [];
-    bytes = head.length + tail.length;
-  };
+  const parts: string[] = [];
   for (const ctx of contexts) {
     const s = seriesOf(ctx);
-    if (!s) continue;
-    const json = JSON.stringify(s);
-    const size = Buffer.byteLength(json) + 1;
-    if (parts.length >= maxItems || (parts.length > 0 && bytes + size > maxBytes)) cut();
-    parts.push(json);
-    bytes += size;
+    if (s) parts.push(JSON.stringify(s));
   }
-  cut();
-  return out;
+  const batches = cutBatches(parts, (json) => Buffer.byteLength(json) + 1, { maxItems, maxBytes, overheadBytes: head.length + tail.length });
+  return batches.map((b) => ({ body: Buffer.from(head + b.join(',') + tail), points: b.length }));
 }
 
 function encodeSketch(w: BinaryWriter, ctx: Context): void {
@@ -109,30 +97,16 @@ function encodeSketch(w: BinaryWriter, ctx: Context): void {
 
 /** SketchPayload bodies for every distribution context. */
 export function sketchBatches(contexts: readonly Context[], maxItems = SKETCH_MAX_ITEMS, maxBytes = SKETCH_MAX_BYTES): Batch[] {
-  const out: Batch[] = [];
-  let items: Uint8Array[] = [];
-  let bytes = 0;
-  let points = 0;
-  const cut = (): void => {
-    if (items.length === 0) return;
-    out.push({ body: Buffer.concat(items), points });
-    items = [];
-    bytes = 0;
-    points = 0;
-  };
+  const encoded: { bytes: Uint8Array; points: number }[] = [];
   for (const ctx of contexts) {
     if (ctx.kind !== 'distribution' || !ctx.sketch) continue;
     // Each sketch is encoded as a complete `sketches` field, so batches are plain concatenations.
     const w = new BinaryWriter();
     encodeSketch(w, ctx);
-    const bytesOf = w.finish();
-    if (items.length >= maxItems || (items.length > 0 && bytes + bytesOf.length > maxBytes)) cut();
-    items.push(bytesOf);
-    bytes += bytesOf.length;
-    points += ctx.sketch.cnt;
+    encoded.push({ bytes: w.finish(), points: ctx.sketch.cnt });
   }
-  cut();
-  return out;
+  const batches = cutBatches(encoded, (e) => e.bytes.length, { maxItems, maxBytes });
+  return batches.map((b) => ({ body: Buffer.concat(b.map((e) => e.bytes)), points: b.reduce((n, e) => n + e.points, 0) }));
 }
 
 /** The events API's limits, in characters. */

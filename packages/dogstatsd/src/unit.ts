@@ -2,21 +2,18 @@
 // the trace agent's /dogstatsd/v2/proxy route, points from the extension's own units; shipped on
 // the supervisor's FLUSH as v2 series, sketches, events and check runs.
 import type { Config } from '@dd-lambda/config';
-import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
+import { DropLedger, Outbox, buildIntakeClient, mirrorBases, mirrorsAt, total } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
 import { Aggregator } from './aggregator.js';
-import type { AggregatorCounters } from './aggregator.js';
 import { parseDatagram } from './parse.js';
-import type { MalformedReason } from './parse.js';
 import { checkRunBody, eventBody, seriesBatches, sketchBatches } from './serialize.js';
+import type { DogStatsDErrorCode } from './errors.js';
 
 /** Distinct contexts held between flushes; new ones beyond it are dropped and counted. */
 export const MAX_CONTEXTS = 50_000;
-/** Payloads kept for the next flush after a retryable failure (5xx, 429, network). */
-export const RETRY_BYTES = 16 * 1024 * 1024;
 
 const NAMESPACE_RE = /^[A-Za-z][A-Za-z0-9_.]*$/;
 
@@ -41,7 +38,7 @@ function metricsNamespace(config: Readonly<Config>, logger: Logger): string | un
   const ns = config.statsdMetricNamespace?.trim().replace(/\.+$/, '');
   if (ns === undefined || ns === '') return undefined;
   if (!NAMESPACE_RE.test(ns)) {
-    logger.warn({ code: 'DSD_ERR_NAMESPACE', namespace: ns }, 'DD_STATSD_METRIC_NAMESPACE must start with a letter and hold only letters, digits, _ and .; ignored');
+    logger.warn({ code: 'DSD_ERR_NAMESPACE' satisfies DogStatsDErrorCode, namespace: ns }, 'DD_STATSD_METRIC_NAMESPACE must start with a letter and hold only letters, digits, _ and .; ignored');
     return undefined;
   }
   return ns;
@@ -63,9 +60,10 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
   });
   const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
   const defaultHost = opts.tags['function_arn'] ?? config.aws.functionName;
-  const mirrors = Object.entries(config.additionalEndpoints).flatMap(([url, keys]) => keys.map((apiKey) => ({ base: url.replace(/\/+$/, ''), apiKey })));
-  const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
-  let reported: AggregatorCounters = { ...aggregator.counters, malformedByReason: {} };
+  const mirrors = mirrorBases(config.additionalEndpoints);
+  const outbox = new Outbox({ client, logger });
+  const drops = new DropLedger();
+  const malformedDrops = new DropLedger();
   const decoder = new TextDecoder();
 
   function ingest(text: string): void {
@@ -77,7 +75,7 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
       what,
       count,
       request: { url: config.urls.metrics + path, body, contentType, encoding: 'zstd', level: compress ? config.metricsCompressionLevel : 0 },
-      mirrors: mirrors.map((m) => ({ url: m.base + path, apiKey: m.apiKey })),
+      mirrors: mirrorsAt(mirrors, path),
     };
   }
 
@@ -98,26 +96,19 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
   /** Log what input was dropped since the last flush; returns how many lines and points that was. */
   function logCounters(): number {
     const c = aggregator.counters;
-    const malformed = c.malformed - reported.malformed;
-    const overflow = c.overflow - reported.overflow;
-    const truncated = c.tagsTruncated - reported.tagsTruncated;
-    if (malformed > 0 || overflow > 0 || truncated > 0) {
-      const byReason: Record<string, number> = {};
-      for (const [reason, n] of Object.entries(c.malformedByReason)) {
-        const delta = n - (reported.malformedByReason[reason as MalformedReason] ?? 0);
-        if (delta > 0) byReason[reason] = delta;
-      }
+    const d = drops.take({ malformed: c.malformed, overflow: c.overflow, tagsTruncated: c.tagsTruncated });
+    const byReason = malformedDrops.take(c.malformedByReason);
+    if (total(d) > 0) {
       logger.warn({
-        code: 'DSD_ERR_DROPPED_INPUT',
-        malformed,
+        code: 'DSD_ERR_DROPPED_INPUT' satisfies DogStatsDErrorCode,
+        malformed: d['malformed'] ?? 0,
         byReason,
-        overflow,
-        tagsTruncated: truncated,
+        overflow: d['overflow'] ?? 0,
+        tagsTruncated: d['tagsTruncated'] ?? 0,
         sample: aggregator.takeMalformedSample(),
       }, 'DogStatsD input dropped since the last flush (malformed lines, context or event cap, tags over 100)');
     }
-    reported = { ...c, malformedByReason: { ...c.malformedByReason } };
-    return malformed + overflow;
+    return (d['malformed'] ?? 0) + (d['overflow'] ?? 0);
   }
 
   async function flush(signal: FlushSignal): Promise<FlushResult> {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Aggregator, parseDatagram } from '../src/index.js';
-import type { AggregatorOptions, Context } from '../src/index.js';
+import { Aggregator } from '../src/aggregator.js';
+import { parseDatagram } from '../src/parse.js';
+import type { AggregatorOptions, Context } from '../src/aggregator.js';
 
 const NOW_S = 1_700_000_123;
 function agg(over: Partial<AggregatorOptions> = {}): Aggregator {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDatagram } from '../src/index.js';
-import type { DsdEvent, DsdServiceCheck, DsdSink, MalformedReason, WireType } from '../src/index.js';
+import { parseDatagram } from '../src/parse.js';
+import type { DsdEvent, DsdServiceCheck, DsdSink, MalformedReason, WireType } from '../src/parse.js';
 
 interface Rec {
   metrics: { name: string; type: WireType; values: string; rate: number; tags: string; timestamp: number }[];

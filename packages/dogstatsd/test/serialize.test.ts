@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeSeries, decodeSketches } from '@dd-lambda/fake-intake';
-import { Aggregator, parseDatagram, seriesBatches, sketchBatches, SERIES_TYPE } from '../src/index.js';
-import type { Context } from '../src/index.js';
+import { Aggregator } from '../src/aggregator.js';
+import { parseDatagram } from '../src/parse.js';
+import { seriesBatches, sketchBatches, SERIES_TYPE } from '../src/serialize.js';
+import type { Context } from '../src/aggregator.js';
 
 function contexts(lines: string[]): Context[] {
   const a = new Aggregator({ customTags: [], extensionTags: [], maxContexts: 100_000, dedupeLibraryEnhanced: true, now: () => 1_700_000_000_000 });

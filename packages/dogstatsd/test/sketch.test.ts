@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentSketch, BIN_LIMIT, GAMMA, keyLowerBound, sketchKey, sketchQuantile } from '../src/index.js';
+import { AgentSketch, BIN_LIMIT, GAMMA, keyLowerBound, sketchKey, sketchQuantile } from '../src/sketch.js';
 
 test('keys match the agent: bias 1338 puts 1.0 at key 1338; min value maps to 1; symmetric for negatives', () => {
   assert.equal(sketchKey(1), 1338);

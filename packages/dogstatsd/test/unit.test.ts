@@ -6,8 +6,9 @@ import { loadConfig } from '@dd-lambda/config';
 import { createLogger } from '@dd-lambda/logger';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
-import { buildDogStatsD, keyLowerBound } from '../src/index.js';
-import type { DogStatsD } from '../src/index.js';
+import { buildDogStatsD } from '../src/unit.js';
+import { keyLowerBound } from '../src/sketch.js';
+import type { DogStatsD } from '../src/unit.js';
 
 const API_KEY = 'a'.repeat(32);
 const TAGS = { functionname: 'fn', region: 'us-east-1', account_id: '123456789012', function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:fn' };

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
-import type { ExtensionApiError} from '../src/index.js';
-import { ExtensionClient, parseNextEvent } from '../src/index.js';
+import type { ExtensionApiError } from '../src/errors.js';
+import { ExtensionClient, parseNextEvent } from '../src/client.js';
 
 test('register (with accountId), subscribe, INVOKE then SHUTDOWN against the emulator', async () => {
   const emu = new LambdaEmulator({ attachExtensions: ['datadog-agent'] });

@@ -7,7 +7,11 @@ export type IntakeErrorCode =
   | 'FI_ERR_SCHEMA'
   | 'FI_ERR_ENCODING'
   | 'FI_ERR_CONTENT_TYPE'
-  | 'FI_ERR_TOO_LARGE';
+  | 'FI_ERR_TOO_LARGE'
+  /** The route does not take this method (405). */
+  | 'FI_ERR_METHOD'
+  /** DD-API-KEY missing or not the accepted one (403). */
+  | 'FI_ERR_API_KEY';
 
 export class IntakeError extends Error {
   readonly code: IntakeErrorCode;

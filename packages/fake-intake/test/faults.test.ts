@@ -1,6 +1,6 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildFakeIntake, type FakeIntake } from '../src/index.js';
+import { buildFakeIntake, type FakeIntake } from '../src/intake.js';
 import { post } from './helpers.js';
 
 let intake: FakeIntake;

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import msgpack from 'msgpack-lite';
-import { buildFakeIntake, type FakeIntake } from '../src/index.js';
+import { buildFakeIntake, type FakeIntake } from '../src/intake.js';
 import { encodeProto, encoders, post, protoType, zstdRawFrame } from './helpers.js';
 
 const KEY = 'test-api-key';

@@ -2,7 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import msgpack from 'msgpack-lite';
-import { buildFakeIntake, decodeMessage, AgentPayloadSchema, type FakeIntake } from '../src/index.js';
+import { buildFakeIntake, type FakeIntake } from '../src/intake.js';
+import { decodeMessage } from '../src/protobuf.js';
+import { AgentPayloadSchema } from '../src/schemas.js';
 import { encodeProto, post, protoType } from './helpers.js';
 
 const KEY = 'k';

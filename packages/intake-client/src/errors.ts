@@ -1,3 +1,4 @@
+import { codedError } from '@dd-lambda/protocol';
 export type IntakeClientErrorCode =
   /** No API key could be resolved, so nothing is sent. */
   | 'IC_ERR_NO_API_KEY'
@@ -9,11 +10,4 @@ export type IntakeClientErrorCode =
   | 'IC_ERR_DEADLINE'
   | 'IC_ERR_TLS_CERT_FILE';
 
-export class IntakeClientError extends Error {
-  readonly code: IntakeClientErrorCode;
-  constructor(code: IntakeClientErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'IntakeClientError';
-    this.code = code;
-  }
-}
+export class IntakeClientError extends codedError<IntakeClientErrorCode>('IntakeClientError') {}

@@ -1,10 +1,10 @@
-export { buildIntakeClient, bypassesProxy, keyPending } from './client.js';
-export type { IntakeClient, IntakeClientOptions, IntakeRequest, IntakeOutcome, ClientConfig } from './client.js';
-export { compress, hasZstd, MIN_COMPRESS_BYTES } from './compress.js';
+export { buildIntakeClient } from './client.js';
+export type { IntakeClient, IntakeClientOptions } from './client.js';
+export { compress, hasZstd } from './compress.js';
 export { buildTransport } from './transport.js';
-export type { Transport, Post, PostResult, TransportConfig } from './transport.js';
-export type { Encoding, Compressed } from './compress.js';
 export { IntakeClientError } from './errors.js';
 export type { IntakeClientErrorCode } from './errors.js';
-export { Outbox } from './outbox.js';
-export type { Parcel, OutboxOptions, ShipResult } from './outbox.js';
+export { Outbox, RETRY_BYTES } from './outbox.js';
+export type { Parcel, OutboxOptions } from './outbox.js';
+export { cutBatches, mirrorBases, mirrorsAt, DropLedger, total } from './kit.js';
+export type { MirrorBase } from './kit.js';

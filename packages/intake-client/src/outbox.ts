@@ -25,8 +25,8 @@ export interface Parcel {
 export interface OutboxOptions {
   client: IntakeClient;
   logger: Logger;
-  /** Bytes of payloads kept for later flushes. */
-  maxBytes: number;
+  /** Bytes of payloads kept for later flushes (RETRY_BYTES by default). */
+  maxBytes?: number;
   concurrency?: number;
   now?: () => number;
 }
@@ -41,6 +41,9 @@ export interface ShipResult {
   deferred?: boolean;
 }
 
+/** Payload bytes an outbox keeps for a later flush after a retryable intake failure, by default. */
+export const RETRY_BYTES = 16 * 1024 * 1024;
+
 const BACKOFF_MIN_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 /** A background probe's own deadline (the transport's timeouts end a silent one after ~1 s). */
@@ -48,6 +51,7 @@ const PROBE_DEADLINE_MS = 5_000;
 
 export class Outbox {
   readonly #o: OutboxOptions;
+  readonly #maxBytes: number;
   readonly #now: () => number;
   #kept: Parcel[] = [];
   #keptBytes = 0;
@@ -61,6 +65,7 @@ export class Outbox {
 
   constructor(opts: OutboxOptions) {
     this.#o = opts;
+    this.#maxBytes = opts.maxBytes ?? RETRY_BYTES;
     this.#now = opts.now ?? Date.now;
   }
 
@@ -174,13 +179,13 @@ export class Outbox {
   #keep(p: Parcel, front = false): number {
     const size = p.request.body.length;
     let dropped = 0;
-    while (this.#kept.length > 0 && this.#keptBytes + size > this.#o.maxBytes) {
+    while (this.#kept.length > 0 && this.#keptBytes + size > this.#maxBytes) {
       const old = this.#kept.shift();
       if (!old) break;
       this.#keptBytes -= old.request.body.length;
       dropped += old.count;
     }
-    if (size > this.#o.maxBytes) return dropped + p.count;
+    if (size > this.#maxBytes) return dropped + p.count;
     if (front) this.#kept.unshift(p);
     else this.#kept.push(p);
     this.#keptBytes += size;

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { createLogger } from '@dd-lambda/logger';
-import { buildIntakeClient, bypassesProxy, compress, hasZstd } from '../src/index.js';
+import { buildIntakeClient, bypassesProxy } from '../src/client.js';
+import { compress, hasZstd } from '../src/compress.js';
 import { SYNC_COMPRESS_BYTES } from '../src/compress.js';
 
 const MIN_LARGE = SYNC_COMPRESS_BYTES + 1;
-import type { ClientConfig, IntakeRequest } from '../src/index.js';
+import type { ClientConfig, IntakeRequest } from '../src/client.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
 const config: ClientConfig = {

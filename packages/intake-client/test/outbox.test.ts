@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '@dd-lambda/logger';
-import { IntakeClientError, Outbox } from '../src/index.js';
-import type { IntakeClient, IntakeOutcome, IntakeRequest, Parcel } from '../src/index.js';
+import { IntakeClientError } from '../src/errors.js';
+import { Outbox } from '../src/outbox.js';
+import type { IntakeClient, IntakeOutcome, IntakeRequest } from '../src/client.js';
+import type { Parcel } from '../src/outbox.js';
 
 const logger = createLogger({ level: 'silent', bindings: { component: 'test' } });
 

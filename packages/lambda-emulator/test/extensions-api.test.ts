@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LambdaEmulator } from '../src/index.js';
+import { LambdaEmulator } from '../src/emulator.js';
 import { api, next, register } from './helpers.js';
 
 async function started(opts: ConstructorParameters<typeof LambdaEmulator>[0] = {}): Promise<LambdaEmulator> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LambdaEmulator, buildFrontDoor, toEvent, fromResult } from '../src/index.js';
+import { LambdaEmulator } from '../src/emulator.js';
+import { buildFrontDoor, toEvent, fromResult } from '../src/front-door.js';
 import { fnDir } from './helpers.js';
 
 const ctx = { accountId: '123456789012', region: 'us-east-1', functionName: 'f' };

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { LambdaEmulator } from '../src/index.js';
+import { LambdaEmulator } from '../src/emulator.js';
 import { fnDir, optDir, recorded, telemetryOf, tempFile } from './helpers.js';
 
 function emulator(out: string, opts: ConstructorParameters<typeof LambdaEmulator>[0] = {}, env: Record<string, string> = {}): LambdaEmulator {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LambdaEmulator, detectHierarchies } from '../src/index.js';
+import { LambdaEmulator } from '../src/emulator.js';
+import { detectHierarchies } from '../src/cgroups.js';
 import { SandboxLimits } from '../src/limits.js';
 import { fnDir, optDir, recorded, telemetryOf, tempFile } from './helpers.js';
 

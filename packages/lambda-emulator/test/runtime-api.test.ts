@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LambdaEmulator, MAX_RESPONSE_BYTES, type TelemetryEvent } from '../src/index.js';
+import { LambdaEmulator, MAX_RESPONSE_BYTES } from '../src/emulator.js';
+import { type TelemetryEvent } from '../src/telemetry.js';
 import { api, fnDir } from './helpers.js';
 
 function emulator(opts: ConstructorParameters<typeof LambdaEmulator>[0] = {}): LambdaEmulator {

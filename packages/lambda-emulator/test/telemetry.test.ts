@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { LambdaEmulator, TelemetryHub, validateSubscription, type TelemetryEvent } from '../src/index.js';
+import { LambdaEmulator } from '../src/emulator.js';
+import { TelemetryHub, validateSubscription, type TelemetryEvent } from '../src/telemetry.js';
 import { api, register, next } from './helpers.js';
 
 const dest = (port: number) => ({ protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` });

@@ -11,6 +11,7 @@ import { sampleIntervalMs } from './proc.js';
 import type { ProcOptions } from './proc.js';
 import { parseStyles } from './propagation.js';
 import { resolveRuntime } from './runtime.js';
+import type { LifecycleErrorCode } from './errors.js';
 
 export interface LifecycleOptions {
   config: Readonly<Config>;
@@ -40,7 +41,7 @@ export function buildLifecycle(o: LifecycleOptions): Lifecycle {
   const managed = config.aws.initializationType === 'lambda-managed-instances';
   const styles = parseStyles(config.tracePropagationStyleExtract);
   const unknown = config.tracePropagationStyleExtract.filter((s) => parseStyles([s]).length === 0 && s !== 'none');
-  if (unknown.length > 0) o.logger.warn({ code: 'LC_ERR_CONFIG', styles: unknown }, 'unknown trace propagation styles ignored');
+  if (unknown.length > 0) o.logger.warn({ code: 'LC_ERR_CONFIG' satisfies LifecycleErrorCode, styles: unknown }, 'unknown trace propagation styles ignored');
   const processor = new InvocationProcessor({
     functionName: config.aws.functionName,
     service: config.service,

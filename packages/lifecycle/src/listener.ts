@@ -6,6 +6,7 @@ import type { Logger } from '@dd-lambda/logger';
 import { RawBodyApp } from '@dd-lambda/worker-host/http';
 import type { RawReply, RawRequest } from '@dd-lambda/worker-host/http';
 import type { InvocationProcessor } from './processor.js';
+import type { LifecycleErrorCode } from './errors.js';
 
 /** Bodies over this are read as `{}`, as bottlecap does: the invocation still gets its span. */
 export const MAX_BODY = 6 * 1024 * 1024;
@@ -32,7 +33,7 @@ export function buildLifecycleListener(o: ListenerOptions): { app: RawBodyApp; c
   const oversize = (req: RawRequest): void => {
     if (!req.oversize) return;
     counters.oversize++;
-    o.logger.warn({ code: 'LC_ERR_BODY_TOO_LARGE', url: req.path, limit: MAX_BODY }, 'invocation body over 6 MiB; read as {}');
+    o.logger.warn({ code: 'LC_ERR_BODY_TOO_LARGE' satisfies LifecycleErrorCode, url: req.path, limit: MAX_BODY }, 'invocation body over 6 MiB; read as {}');
   };
   const invocation = { bodyLimit: MAX_BODY, oversize: 'empty' as const };
 

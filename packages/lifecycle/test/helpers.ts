@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MetricPoints, PlatformEvent, SpanData } from '@dd-lambda/protocol';
 import { createLogger } from '@dd-lambda/logger';
-import { InvocationProcessor } from '../src/index.js';
-import type { ProcessorOptions } from '../src/index.js';
+import { InvocationProcessor } from '../src/processor.js';
+import type { ProcessorOptions } from '../src/processor.js';
 
 export type Point = MetricPoints['points'][number];
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PRICE_PER_GB_S, PRICE_PER_REQUEST, PROACTIVE_INIT_MS } from '../src/index.js';
+import { PRICE_PER_GB_S, PRICE_PER_REQUEST } from '../src/enhanced-metrics.js';
+import { PROACTIVE_INIT_MS } from '../src/context-store.js';
 import { T0, ev, harness, invocationEvents } from './helpers.js';
 
 const close = (a: number | undefined, b: number): void => assert.ok(a !== undefined && Math.abs(a - b) < 1e-9, `${a} ≈ ${b}`);

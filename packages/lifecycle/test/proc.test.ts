@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ProcSampler, resolveRuntime, sampleIntervalMs } from '../src/index.js';
+import { ProcSampler, sampleIntervalMs } from '../src/proc.js';
+import { resolveRuntime } from '../src/runtime.js';
 import { PID_LIST_TTL_MS } from '../src/proc.js';
 import { T0, harness, invocationEvents } from './helpers.js';
 

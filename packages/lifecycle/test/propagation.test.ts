@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { extractContext, lowerCarrier, parseStyles } from '../src/index.js';
-import type { PropagationStyle } from '../src/index.js';
+import { extractContext, lowerCarrier, parseStyles } from '../src/propagation.js';
+import type { PropagationStyle } from '../src/propagation.js';
 
 const ALL: PropagationStyle[] = ['datadog', 'tracecontext', 'b3multi', 'b3single'];
 

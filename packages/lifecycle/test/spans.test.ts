@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SpanData } from '@dd-lambda/protocol';
-import { TIMEOUT_MESSAGE, maybeBase64 } from '../src/index.js';
+import { TIMEOUT_MESSAGE, maybeBase64 } from '../src/spans.js';
 import { T0, ev, event, harness, invocationEvents } from './helpers.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');

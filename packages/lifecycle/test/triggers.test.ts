@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { awsTraceHeader, extractContext, identifyTrigger, parameterizePath } from '../src/index.js';
-import type { TriggerOptions } from '../src/index.js';
+import { awsTraceHeader, identifyTrigger, parameterizePath } from '../src/triggers.js';
+import { extractContext } from '../src/propagation.js';
+import type { TriggerOptions } from '../src/triggers.js';
 import { event } from './helpers.js';
 const O: TriggerOptions = { region: 'us-east-1', partition: 'aws', serviceMapping: {}, awsServiceRepresentation: true, baseService: 'fn' };
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { hostname } from 'node:os';
 import pino from 'pino';
-import { createBootLogger, createLogger } from '../src/index.js';
-import type { Logger } from '../src/index.js';
+import { createBootLogger, createBootLogger as createLogger } from '../src/boot.js';
+import type { Logger } from '../src/types.js';
 
 // pino is the reference for the line shape (what Datadog's log pipeline and people read); the writer
 // replaced it in the extension, and these tests hold the two together.

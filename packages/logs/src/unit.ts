@@ -2,7 +2,7 @@
 // listener and are parsed here, off the critical path; logs are buffered (bounded, oldest dropped
 // first) and shipped at the supervisor's FLUSH in batches of ≤ 1000 entries and ≤ 5 MB.
 import type { Config } from '@dd-lambda/config';
-import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
+import { DropLedger, Outbox, buildIntakeClient, cutBatches } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { SendToUnit } from '@dd-lambda/protocol';
@@ -10,6 +10,7 @@ import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-la
 import { LogProcessor } from './processor.js';
 import type { IntakeLog } from './processor.js';
 import { compileRules } from './rules.js';
+import type { LogsErrorCode } from './errors.js';
 
 export const MAX_BATCH_ENTRIES = 1000;
 export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
@@ -72,7 +73,7 @@ export function logsMirrors(entries: readonly unknown[], logger: Logger): { url:
     const key = o['api_key'] ?? o['apiKey'];
     const port = o['Port'] ?? o['port'] ?? 443;
     if (typeof host !== 'string' || host === '' || typeof key !== 'string' || key === '' || !Number.isInteger(Number(port))) {
-      logger.warn({ code: 'LOGS_ERR_ENDPOINT', index: i }, `DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS[${i}] needs "Host", "api_key" and a numeric "Port"; skipped`);
+      logger.warn({ code: 'LOGS_ERR_ENDPOINT' satisfies LogsErrorCode, index: i }, `DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS[${i}] needs "Host", "api_key" and a numeric "Port"; skipped`);
       return;
     }
     const base = /^https?:\/\//.test(host) ? host.replace(/\/+$/, '') : `https://${host}:${Number(port)}`;
@@ -85,7 +86,7 @@ export function buildLogs(opts: LogsOptions): Logs {
   const { config, logger } = opts;
   const arn = opts.tags['function_arn'] ?? config.aws.functionName;
   const { rules, errors } = compileRules(config.logsProcessingRules);
-  for (const message of errors) logger.warn({ code: 'LOGS_ERR_RULE' }, `${message}; rule skipped`);
+  for (const message of errors) logger.warn({ code: 'LOGS_ERR_RULE' satisfies LogsErrorCode }, `${message}; rule skipped`);
   const processor = new LogProcessor({
     functionArn: arn,
     service: (config.service ?? config.aws.functionName).toLowerCase(),
@@ -103,7 +104,7 @@ export function buildLogs(opts: LogsOptions): Logs {
   let buffer: string[] = [];
   let head = 0;
   let bufferBytes = 0;
-  let reportedDrops = 0;
+  const drops = new DropLedger();
   let oomSent = new Set<string>();
   /** The key the intake refused (403): logs stop until another key arrives (a rotated secret). */
   let refusedKey: string | undefined;
@@ -157,7 +158,7 @@ export function buildLogs(opts: LogsOptions): Logs {
     }
     if (!Array.isArray(events)) {
       counters.badBatches++;
-      if (counters.badBatches === 1 || counters.badBatches % 100 === 0) logger.warn({ code: 'LOGS_ERR_BATCH', bytes: body.length, bad: counters.badBatches }, 'telemetry batch is not a JSON array; skipped');
+      if (counters.badBatches === 1 || counters.badBatches % 100 === 0) logger.warn({ code: 'LOGS_ERR_BATCH' satisfies LogsErrorCode, bytes: body.length, bad: counters.badBatches }, 'telemetry batch is not a JSON array; skipped');
       return;
     }
     push(processor.process(events));
@@ -165,35 +166,21 @@ export function buildLogs(opts: LogsOptions): Logs {
   }
 
   function batches(): Parcel[] {
-    const out: Parcel[] = [];
-    let items: string[] = [];
-    let size = 2;
-    const cut = (): void => {
-      if (items.length === 0) return;
-      out.push({
-        what: 'logs',
-        count: items.length,
-        request: {
-          url,
-          body: Buffer.from(`[${items.join(',')}]`),
-          contentType: 'application/json',
-          encoding: 'zstd',
-          level: compress ? config.logsCompressionLevel : 0,
-          headers: { 'dd-protocol': 'agent-json' },
-        },
-        mirrors,
-      });
-      items = [];
-      size = 2;
-    };
-    for (let i = head; i < buffer.length; i++) {
-      const s = buffer[i] as string;
-      const n = Buffer.byteLength(s) + 1;
-      if (items.length === MAX_BATCH_ENTRIES || size + n > MAX_BATCH_BYTES) cut();
-      items.push(s);
-      size += n;
-    }
-    cut();
+    const items = buffer.slice(head);
+    const cut = cutBatches(items, (s) => Buffer.byteLength(s) + 1, { maxItems: MAX_BATCH_ENTRIES, maxBytes: MAX_BATCH_BYTES, overheadBytes: 2 });
+    const out: Parcel[] = cut.map((b) => ({
+      what: 'logs',
+      count: b.length,
+      request: {
+        url,
+        body: Buffer.from(`[${b.join(',')}]`),
+        contentType: 'application/json',
+        encoding: 'zstd',
+        level: compress ? config.logsCompressionLevel : 0,
+        headers: { 'dd-protocol': 'agent-json' },
+      },
+      mirrors,
+    }));
     buffer = [];
     head = 0;
     bufferBytes = 0;
@@ -206,14 +193,13 @@ export function buildLogs(opts: LogsOptions): Logs {
     telemetry,
     async flush(signal: FlushSignal): Promise<FlushResult> {
       if (signal.reason === 'shutdown') push(processor.takeOrphans());
-      const overflow = counters.overflow - reportedDrops;
-      reportedDrops = counters.overflow;
-      if (overflow > 0) logger.warn({ code: 'LOGS_ERR_DROPPED', dropped: overflow }, `log buffer over ${MAX_BUFFER_BYTES} bytes; oldest logs dropped since the last flush`);
+      const overflow = drops.take({ overflow: counters.overflow })['overflow'] ?? 0;
+      if (overflow > 0) logger.warn({ code: 'LOGS_ERR_DROPPED' satisfies LogsErrorCode, dropped: overflow }, `log buffer over ${MAX_BUFFER_BYTES} bytes; oldest logs dropped since the last flush`);
       const res = await outbox.ship(batches(), signal.deadline, signal.reason === 'shutdown');
       if (res.forbidden && !forbidden) {
         forbidden = true;
         refusedKey = config.apiKey;
-        logger.error({ code: 'LOGS_ERR_FORBIDDEN' }, 'the logs intake refused the API key (403); logs are not sent until another key arrives');
+        logger.error({ code: 'LOGS_ERR_FORBIDDEN' satisfies LogsErrorCode }, 'the logs intake refused the API key (403); logs are not sent until another key arrives');
       }
       return { sent: res.sent, dropped: res.dropped + overflow, pending: res.pending };
     },

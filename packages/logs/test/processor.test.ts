@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LogProcessor, applyRules, compileRules, statusOf } from '../src/index.js';
-import type { IntakeLog, ProcessorOptions } from '../src/index.js';
+import { LogProcessor, statusOf } from '../src/processor.js';
+import { applyRules, compileRules } from '../src/rules.js';
+import type { IntakeLog, ProcessorOptions } from '../src/processor.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:fn';
 const OPTS: ProcessorOptions = { functionArn: ARN, service: 'fn', tags: ['functionname:fn', 'env:dev'], rules: [], managed: false };

@@ -5,8 +5,8 @@ import { createLogger } from '@dd-lambda/logger';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import type { UnitMessage } from '@dd-lambda/protocol';
-import { buildLogs, MAX_BATCH_ENTRIES } from '../src/index.js';
-import type { Logs } from '../src/index.js';
+import { buildLogs, MAX_BATCH_ENTRIES } from '../src/unit.js';
+import type { Logs } from '../src/unit.js';
 
 const API_KEY = 'a'.repeat(32);
 const TAGS = { functionname: 'fn', function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:fn' };

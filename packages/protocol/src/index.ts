@@ -11,3 +11,6 @@ export type { Classified } from './wire.js';
 export { randomSpanId } from './ids.js';
 export { UNIT_TABLE, UNIT_NAMES, isUnitName, accepts } from './units.js';
 export type { UnitInbox, UnitName, MessageFor, UnitMessageTag, UnitTableEntry, SendToUnit } from './units.js';
+export { codedError } from './errors.js';
+export type { CodedError } from './errors.js';
+export type { ProtocolErrorCode } from './errors.js';

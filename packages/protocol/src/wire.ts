@@ -1,6 +1,7 @@
 // Helpers for the wire: recognising our messages and turning errors into structured-cloneable data.
 import { PROTOCOL } from './messages.js';
 import type { FromWorker, ToWorker, WireError } from './messages.js';
+import type { ProtocolErrorCode } from './errors.js';
 
 // Every tag of each union, exactly: a tag added to (or removed from) the types without these fails to compile.
 const TO_WORKER: { [T in ToWorker['t']]: true } = {
@@ -30,7 +31,7 @@ export function classifyFromWorker(value: unknown): Classified<FromWorker> {
 }
 
 /** Errors are structured clones across threads; keep only what receivers match on and print. */
-export function toWireError(err: unknown, fallbackCode = 'DDL_ERR_UNKNOWN'): WireError {
+export function toWireError(err: unknown, fallbackCode: string = 'DDL_ERR_UNKNOWN' satisfies ProtocolErrorCode): WireError {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const out: WireError = { code: typeof code === 'string' ? code : fallbackCode, message: err.message };

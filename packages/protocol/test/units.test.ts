@@ -2,8 +2,8 @@
 // fail the build if they ever stop being errors), and the runtime check agrees with the types.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UNIT_NAMES, UNIT_TABLE, accepts, isUnitName } from '../src/index.js';
-import type { SendToUnit } from '../src/index.js';
+import { UNIT_NAMES, UNIT_TABLE, accepts, isUnitName } from '../src/units.js';
+import type { SendToUnit } from '../src/units.js';
 
 const sent: [string, string][] = [];
 const send: SendToUnit = (to, msg) => {

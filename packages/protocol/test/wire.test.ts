@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROTOCOL, classifyFromWorker, classifyToWorker, ownArrayBuffer, toWireError } from '../src/index.js';
+import { PROTOCOL } from '../src/messages.js';
+import { classifyFromWorker, classifyToWorker, ownArrayBuffer, toWireError } from '../src/wire.js';
 
 test('messages without our marker are foreign; marked ones with unknown tags are flagged', () => {
   assert.deepEqual(classifyToWorker({ t: 'FLUSH' }), { kind: 'foreign' });

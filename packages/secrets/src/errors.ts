@@ -1,3 +1,5 @@
+// Coded errors of the API key resolution (KMS, Secrets Manager, SSM). Codes are stable; callers match on them.
+import { codedError } from '@dd-lambda/protocol';
 export type SecretsErrorCode =
   /** AWS answered with an error (its code and message follow, e.g. ResourceNotFoundException). */
   | 'SEC_ERR_AWS'
@@ -12,16 +14,13 @@ export type SecretsErrorCode =
   /** Logged (not thrown): the intake refused the key, which is resolved again. */
   | 'SEC_ERR_REJECTED';
 
-export class SecretsError extends Error {
-  readonly code: SecretsErrorCode;
+export class SecretsError extends codedError<SecretsErrorCode>('SecretsError') {
   /** AWS's error type, when AWS answered. */
   readonly awsCode: string | undefined;
   /** Worth trying again (network, throttling, 5xx). */
   readonly retryable: boolean;
   constructor(code: SecretsErrorCode, message: string, options: { awsCode?: string; retryable?: boolean; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SecretsError';
-    this.code = code;
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.awsCode = options.awsCode;
     this.retryable = options.retryable ?? false;
   }

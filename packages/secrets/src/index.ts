@@ -1,12 +1,5 @@
-export { ApiKeyResolver, RETRY_MIN_MS, RETRY_MAX_MS, REJECTED_MIN_INTERVAL_MS } from './resolver.js';
+export { ApiKeyResolver } from './resolver.js';
 export type { ResolverOptions } from './resolver.js';
-export { fetchApiKey, keySource, keyFromSecretString, cleanKey } from './resolve.js';
-export type { KeySource, KeyVariable, FetchOptions } from './resolve.js';
-export { signV4, signingKey, amzDate, uriEncode } from './sigv4.js';
-export type { Credentials, SignInput, Signed } from './sigv4.js';
-export { endpointFor, regionOfArn } from './endpoints.js';
-export type { AwsService, EndpointOverrides } from './endpoints.js';
-export { awsJsonCall, containerCredentials } from './aws.js';
-export type { AwsCall } from './aws.js';
+export type { FetchOptions } from './resolve.js';
 export { SecretsError } from './errors.js';
 export type { SecretsErrorCode } from './errors.js';

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import type { AwsAccess } from '@dd-lambda/config';
 import { FakeAws } from '@dd-lambda/fake-aws';
 import { createLogger } from '@dd-lambda/logger';
-import { ApiKeyResolver, fetchApiKey, keyFromSecretString, keySource } from '../src/index.js';
-import type { SecretsError } from '../src/index.js';
+import { ApiKeyResolver } from '../src/resolver.js';
+import { fetchApiKey, keyFromSecretString, keySource } from '../src/resolve.js';
+import type { SecretsError } from '../src/errors.js';
 
 const KEY = 'abcdef0123456789abcdef0123456789';
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dd-key-AbCdEf';

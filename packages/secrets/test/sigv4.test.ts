@@ -2,7 +2,8 @@
 // "service", 2015-08-30T12:36:00Z), and endpoint selection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endpointFor, regionOfArn, signV4 } from '../src/index.js';
+import { endpointFor, regionOfArn } from '../src/endpoints.js';
+import { signV4 } from '../src/sigv4.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const date = new Date('2015-08-30T12:36:00Z');

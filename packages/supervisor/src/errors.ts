@@ -1,18 +1,15 @@
 // Coded errors of the supervisor.
+import { codedError } from '@dd-lambda/protocol';
 export type SupervisorErrorCode =
   | 'SV_ERR_BIND'
   | 'SV_ERR_UNITS_MANIFEST'
   | 'SV_ERR_WORKER_EXIT'
   | 'SV_ERR_FLUSH_TIMEOUT'
   /** Logged (not thrown): the kernel dropped DogStatsD datagrams since the last flush. */
-  | 'SV_ERR_UDP_DROPS';
+  | 'SV_ERR_UDP_DROPS'
+  /** Logged (not thrown): no API key and no source to fetch one from; the secrets package's code for it. */
+  | 'SEC_ERR_CONFIG'
+  /** Mini agent: a listener stopped accepting unexpectedly; the process exits non-zero. */
+  | 'SV_ERR_LISTENER_LOST';
 
-export class SupervisorError extends Error {
-  readonly code: SupervisorErrorCode;
-
-  constructor(code: SupervisorErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SupervisorError';
-    this.code = code;
-  }
-}
+export class SupervisorError extends codedError<SupervisorErrorCode>('SupervisorError') {}

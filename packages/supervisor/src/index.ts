@@ -1,14 +1,6 @@
-export { runExtension, readUnits, EXTENSION_NAME, SHUTDOWN_MARGIN_MS } from './supervisor.js';
+export { runExtension } from './supervisor.js';
 export type { RunOptions } from './supervisor.js';
-export { FlushControl, RING_SIZE, ADAPT_AVG_GAP_MS, ADAPTED_INTERVAL_MS, DEFAULT_INTERVAL_MS } from './flush-control.js';
-export type { FlushDecision } from './flush-control.js';
-export { planWorkers, enabledUnits } from './plan.js';
-export type { WorkerPlan } from './plan.js';
-export { WorkerSet, workerHeapLimits, MAX_QUEUED_BYTES, MAX_QUEUED_CONNECTIONS, MAX_RESTARTS } from './workers.js';
-export type { WorkerSetOptions, WorkerSetStats } from './workers.js';
-export { IngressServers } from './ingress.js';
-export type { IngressCounters, IngressOptions } from './ingress.js';
-export { Checkpoints } from './checkpoints.js';
-export type { Checkpoint } from './checkpoints.js';
+export type { WorkerSetOptions } from './workers.js';
+export type { IngressOptions } from './ingress.js';
 export { SupervisorError } from './errors.js';
 export type { SupervisorErrorCode } from './errors.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADAPTED_INTERVAL_MS, FlushControl, RING_SIZE } from '../src/index.js';
+import { ADAPTED_INTERVAL_MS, FlushControl, RING_SIZE } from '../src/flush-control.js';
 
 const S = 1000;
 

@@ -6,9 +6,9 @@ import { MessageChannel } from 'node:worker_threads';
 import { loadConfig } from '@dd-lambda/config';
 import { createLogger } from '@dd-lambda/logger';
 import type { PlatformEvent, ToWorker, UnitSpec } from '@dd-lambda/protocol';
-import { IngressServers } from '../src/index.js';
+import { IngressServers } from '../src/ingress.js';
 import { kernelUdpDrops } from '../src/ingress.js';
-import type { WorkerSet } from '../src/index.js';
+import type { WorkerSet } from '../src/workers.js';
 
 test('the trace socket: DD_APM_RECEIVER_SOCKET on Unix, the named pipe of DD_APM_WINDOWS_PIPE_NAME on Windows', () => {
   const { config } = loadConfig({ DD_APM_RECEIVER_SOCKET: '/tmp/apm.socket', DD_APM_WINDOWS_PIPE_NAME: 'dd-apm' }, { readYaml: false });

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@dd-lambda/config';
 import type { UnitSpec } from '@dd-lambda/protocol';
-import { Checkpoints, enabledUnits, planWorkers, readUnits } from '../src/index.js';
+import { Checkpoints } from '../src/checkpoints.js';
+import { enabledUnits, planWorkers } from '../src/plan.js';
+import { readUnits } from '../src/supervisor.js';
 
 const u = (name: string, weight?: number, enabledBy?: string): UnitSpec => ({ name, module: `${name}.cjs`, ingress: [], events: [], ...(weight ? { weight } : {}), ...(enabledBy ? { enabledBy } : {}) });
 const names = (threads: UnitSpec[][]): string[][] => threads.map((t) => t.map((x) => x.name));

@@ -8,7 +8,7 @@ import { loadConfig } from '@dd-lambda/config';
 import { createBootLogger } from '@dd-lambda/logger';
 import { PROTOCOL } from '@dd-lambda/protocol';
 import type { UnitSpec } from '@dd-lambda/protocol';
-import { WorkerSet } from '../src/index.js';
+import { WorkerSet } from '../src/workers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const unitsDir = path.resolve(here, '../../../worker-host/test/fixtures/units');

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { isNativeAccelerationEnabled } from 'msgpackr';
 import { EXTENSION_VERSION } from '@dd-lambda/config';
 import type { Config } from '@dd-lambda/config';
-import { Outbox, buildIntakeClient } from '@dd-lambda/intake-client';
+import { DropLedger, Outbox, buildIntakeClient, mirrorBases, total } from '@dd-lambda/intake-client';
 import type { IntakeClient } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
 import type { SendToUnit, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
@@ -15,6 +15,7 @@ import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
 import { RawBodyApp } from '@dd-lambda/worker-host/http';
 import { encodeTracerPayload } from './encode.js';
 import { TraceAgentError } from './errors.js';
+import type { TraceAgentErrorCode } from './errors.js';
 import { parseReplaceRules } from './obfuscate/index.js';
 import { TraceProcessor, parseFilters } from './process.js';
 import type { TagFilter } from './process.js';
@@ -33,8 +34,6 @@ export { tracerInfo } from './tracer-info.js';
 const MiB = 1024 * 1024;
 /** Encoded trace payloads held between flushes; beyond it requests are dropped (429 with real status). */
 export const MAX_PENDING_BYTES = 32 * MiB;
-/** Payloads kept for a later flush after a retryable intake failure. */
-export const RETRY_BYTES = 16 * MiB;
 /** Proxy request bodies held between flushes. */
 export const MAX_PROXY_PENDING_BYTES = 16 * MiB;
 
@@ -82,7 +81,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   const { config, logger } = opts;
   const now = opts.now ?? Date.now;
   const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
-  const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
+  const outbox = new Outbox({ client, logger });
   const replace = parseReplaceRules(config.apmReplaceTags);
   for (const e of replace.errors) logger.warn({ code: e.code }, `${e.message}; rule ignored`);
   const { require, reject } = filtersFrom(config, logger);
@@ -113,7 +112,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     apmUrl: config.urls.apm,
     level: config.apmCompressionLevel,
     env: config.env ?? '',
-    mirrors: Object.entries(config.apmAdditionalEndpoints).flatMap(([url, keys]) => keys.map((apiKey) => ({ base: url.replace(/\/+$/, ''), apiKey }))),
+    mirrors: mirrorBases(config.apmAdditionalEndpoints),
   };
   const counters: TraceAgentCounters = { requests: 0, badRequests: 0, overflowRequests: 0, statsPayloads: 0, proxied: 0, dogstatsdProxied: 0 };
 
@@ -190,24 +189,14 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
 
   /** Intended drops (filters, the extension's own traffic) are not losses: debug, and not reported as dropped. */
   const INTENDED = new Set(['filtered', 'empty_after_drops']);
-  let logged = { ...processor.counters.droppedTraces };
+  const drops = new DropLedger();
   function logDrops(): number {
-    const c = processor.counters.droppedTraces;
     const lost: Record<string, number> = {};
     const intended: Record<string, number> = {};
-    let n = 0;
-    for (const [k, v] of Object.entries(c)) {
-      const d = v - (logged[k as keyof typeof logged] ?? 0);
-      if (d <= 0) continue;
-      if (INTENDED.has(k)) intended[k] = d;
-      else {
-        lost[k] = d;
-        n += d;
-      }
-    }
-    if (n > 0) logger.warn({ code: 'TA_ERR_DROPPED', byReason: lost }, 'traces dropped by normalization since the last flush');
+    for (const [k, d] of Object.entries(drops.take(processor.counters.droppedTraces))) (INTENDED.has(k) ? intended : lost)[k] = d;
+    const n = total(lost);
+    if (n > 0) logger.warn({ code: 'TA_ERR_DROPPED' satisfies TraceAgentErrorCode, byReason: lost }, 'traces dropped by normalization since the last flush');
     if (Object.keys(intended).length > 0) logger.debug({ byReason: intended }, 'traces filtered since the last flush');
-    logged = { ...c };
     return n;
   }
 

@@ -1,4 +1,5 @@
 // Stable codes for everything the trace agent reports; receivers and tests match on `code`.
+import { codedError } from '@dd-lambda/protocol';
 export type TraceAgentErrorCode =
   /** The body is not a msgpack payload of the endpoint's version (bad bytes, truncation, wrong shape). */
   | 'TA_ERR_DECODE'
@@ -11,12 +12,4 @@ export type TraceAgentErrorCode =
   /** The receiver could not listen or drain. */
   | 'TA_ERR_LISTEN';
 
-export class TraceAgentError extends Error {
-  readonly code: TraceAgentErrorCode;
-
-  constructor(code: TraceAgentErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TraceAgentError';
-    this.code = code;
-  }
-}
+export class TraceAgentError extends codedError<TraceAgentErrorCode>('TraceAgentError') {}

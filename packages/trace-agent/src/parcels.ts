@@ -7,6 +7,8 @@ import type { TracerInfo } from './span.js';
 import { statsPayloadBody } from './stats-payload.js';
 import type { ClientStatsPayload } from './stats-payload.js';
 import { infoKey, outboundHeaders } from './tracer-info.js';
+import { cutBatches, mirrorsAt } from '@dd-lambda/intake-client';
+import type { MirrorBase } from '@dd-lambda/intake-client';
 
 /** One tracer request, processed and encoded, waiting for the flush. */
 export interface Pending {
@@ -30,7 +32,7 @@ export interface ParcelTargets {
   level: number;
   env: string;
   /** DD_APM_ADDITIONAL_ENDPOINTS: base URLs and keys that get a copy of every trace payload. */
-  mirrors: readonly { base: string; apiKey: string }[];
+  mirrors: readonly MirrorBase[];
 }
 
 /** Tracer payloads grouped by tracer (each batch carries its tracer's headers) and cut at the intake's size. */
@@ -44,10 +46,8 @@ export function traceParcels(pending: readonly Pending[], t: ParcelTargets): Par
   }
   const out: Parcel[] = [];
   for (const group of groups.values()) {
-    let batch: Pending[] = [];
-    let size = 32; // the AgentPayload header
-    const cut = (): void => {
-      if (batch.length === 0) return;
+    // 32 bytes: the AgentPayload header.
+    for (const batch of cutBatches(group, (p) => framedSize(p.bytes.length), { maxBytes: MAX_BATCH_BYTES, overheadBytes: 32 })) {
       const first = batch[0] as Pending;
       const droppedTraces = batch.reduce((n, p) => n + p.info.droppedP0Traces, 0);
       const droppedSpans = batch.reduce((n, p) => n + p.info.droppedP0Spans, 0);
@@ -62,18 +62,9 @@ export function traceParcels(pending: readonly Pending[], t: ParcelTargets): Par
           level: t.level,
           headers: outboundHeaders(first.info, droppedTraces, droppedSpans),
         },
-        mirrors: t.mirrors.map((m) => ({ url: `${m.base}/api/v0.2/traces`, apiKey: m.apiKey })),
+        mirrors: mirrorsAt(t.mirrors, '/api/v0.2/traces'),
       });
-      batch = [];
-      size = 32;
-    };
-    for (const p of group) {
-      const add = framedSize(p.bytes.length);
-      if (size + add > MAX_BATCH_BYTES) cut();
-      batch.push(p);
-      size += add;
     }
-    cut();
   }
   return out;
 }

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packr } from 'msgpackr';
 import { decodeTraces } from '@dd-lambda/fake-intake';
-import { TraceAgentError, agentPayload, decodeV04, decodeV05, encodeTracerPayload } from '../src/index.js';
-import type { TracerInfo } from '../src/index.js';
+import { TraceAgentError } from '../src/errors.js';
+import { agentPayload, encodeTracerPayload } from '../src/encode.js';
+import { decodeV04, decodeV05 } from '../src/decode.js';
+import type { TracerInfo } from '../src/span.js';
 
 // Tracers write ids as uint64 (0xcf) whatever their size; msgpackr's default packs bigints that way.
 const packr = new Packr({ useRecords: false, useBigIntExtension: false });

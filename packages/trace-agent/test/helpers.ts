@@ -1,4 +1,4 @@
-import type { Span } from '../src/index.js';
+import type { Span } from '../src/span.js';
 
 let nextId = 1n;
 

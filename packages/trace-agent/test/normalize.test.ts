@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SERVICE_NAME, DEFAULT_SPAN_NAME, markTopLevel, normalizeName, normalizeService, normalizeSpan, normalizeTag, normalizeTrace, rootOf, makeChunk, truncateUtf8, PRIORITY_NONE } from '../src/index.js';
+import { DEFAULT_SERVICE_NAME, DEFAULT_SPAN_NAME, markTopLevel, normalizeName, normalizeService, normalizeSpan, normalizeTag, normalizeTrace, rootOf, makeChunk, truncateUtf8 } from '../src/normalize.js';
+import { PRIORITY_NONE } from '../src/span.js';
 import { span } from './helpers.js';
 
 const NOW = 1_750_000_000_000_000_000n;

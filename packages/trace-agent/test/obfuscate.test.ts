@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isCardNumber, obfuscateJson, obfuscateMemcached, obfuscateRedis, obfuscateSpan, obfuscateSql, obfuscateUrl, parseReplaceRules, quantizeRedis } from '../src/index.js';
-import type { ObfuscationOptions } from '../src/index.js';
+import { isCardNumber, obfuscateJson, obfuscateMemcached, obfuscateRedis, obfuscateSpan, obfuscateSql, obfuscateUrl, parseReplaceRules, quantizeRedis } from '../src/obfuscate/index.js';
+import type { ObfuscationOptions } from '../src/obfuscate/index.js';
 import { span } from './helpers.js';
 
 const OFF: ObfuscationOptions = { httpRemoveQueryString: false, httpRemovePathsWithDigits: false, redis: false, redisRemoveAllArgs: false, memcached: false, mongodb: true, elasticsearch: true, opensearch: true, creditCards: true, replace: [] };

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PLACEHOLDER_RESOURCE, TraceProcessor, isOwnTraffic, parseFilters, passesFilters } from '../src/index.js';
+import { PLACEHOLDER_RESOURCE, TraceProcessor, isOwnTraffic, parseFilters, passesFilters } from '../src/process.js';
 import type { TracerSpanMessage } from '@dd-lambda/protocol';
-import type { ProcessorOptions, TracerInfo } from '../src/index.js';
+import type { ProcessorOptions } from '../src/process.js';
+import type { TracerInfo } from '../src/span.js';
 import { span } from './helpers.js';
 
 const INFO: TracerInfo = { lang: 'nodejs', langVersion: '', langInterpreter: '', langVendor: '', tracerVersion: '', containerId: '', clientComputedTopLevel: false, clientComputedStats: false, droppedP0Traces: 0, droppedP0Spans: 0 };

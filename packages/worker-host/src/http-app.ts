@@ -6,6 +6,7 @@
 // CPU and 4.6 MB of heap; this file in well under one: the figures are in the README).
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { WorkerHostError } from './errors.js';
 
 export interface RawRequest {
   method: string;
@@ -50,12 +51,10 @@ interface Route extends Required<RouteOptions> {
 const TEXT = 'text/plain; charset=utf-8';
 
 /** A body over its route's limit (413); `onError` sees it like any other error. */
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends WorkerHostError {
   readonly status = 413;
-  readonly code = 'HTTP_BODY_TOO_LARGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'BodyTooLargeError';
+    super('WH_ERR_BODY_TOO_LARGE', message);
   }
 }
 

@@ -11,7 +11,8 @@ import { createBootLogger } from '@dd-lambda/logger';
 import { PROTOCOL } from '@dd-lambda/protocol';
 import type { FromWorker, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
-import { PortDuplex, UnitHost } from '../src/index.js';
+import { PortDuplex } from '../src/port-duplex.js';
+import { UnitHost } from '../src/host.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const unitsDir = path.resolve(here, '../../test/fixtures/units');
