@@ -62,7 +62,12 @@ const DEAD = { DD_APM_DD_URL: 'http://127.0.0.1:9', DD_DD_URL: 'http://127.0.0.1
 /** One forced cold start: INIT with the sample function, then SHUTDOWN. */
 async function coldStart(opt, dir, tag) {
   const cpFile = path.join(dir, `cp-${tag}.jsonl`);
-  const emu = new LambdaEmulator({ optDir: opt, runtime: { handler: 'index.handler', taskRoot: SAMPLE }, memoryMB: 1024, env: { DD_API_KEY: 'bench', DD_EXTENSION_CHECKPOINTS: cpFile, ...DEAD, ...(await ports()) } });
+  const emu = new LambdaEmulator({
+    optDir: opt,
+    runtime: { handler: 'index.handler', taskRoot: SAMPLE },
+    memoryMB: 1024,
+    env: { DD_API_KEY: 'bench', DD_EXTENSION_CHECKPOINTS: cpFile, ...DEAD, ...(await ports()) },
+  });
   try {
     const init = await emu.init();
     if (init.status !== 'success') throw new Error(`init ${init.status} ${init.errorType ?? ''}`);
@@ -86,7 +91,9 @@ async function sweepRow(opt, memoryMB, strategy) {
   const url = await intake.listen();
   let workers;
   const emu = new LambdaEmulator({
-    optDir: opt, runtime: { handler: 'index.handler', taskRoot: SAMPLE }, memoryMB,
+    optDir: opt,
+    runtime: { handler: 'index.handler', taskRoot: SAMPLE },
+    memoryMB,
     env: { DD_API_KEY: 'bench', DD_DD_URL: url, DD_APM_DD_URL: url, DD_LOGS_CONFIG_LOGS_DD_URL: url, DD_SERVERLESS_FLUSH_STRATEGY: strategy, ...(await ports()) },
     onLog: (l) => {
       if (l.source !== 'extension' || !l.text.includes('worker assignment')) return;
@@ -114,7 +121,18 @@ async function sweepRow(opt, memoryMB, strategy) {
     if (spans === 0) throw new Error(`${strategy} @${memoryMB}: nothing reached the intake`);
     // RssAnon is the extension's own memory; RssFile (mapped binary and bundles) varies with the page
     // cache's state from one run to the next, so both are kept.
-    return { strategy, memoryMB, workers, rssMB: mb('VmRSS'), anonMB: mb('RssAnon'), fileMB: mb('RssFile'), hwmMB: mb('VmHWM'), threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1]), postRuntimeMs: post, spansAtIntake: spans };
+    return {
+      strategy,
+      memoryMB,
+      workers,
+      rssMB: mb('VmRSS'),
+      anonMB: mb('RssAnon'),
+      fileMB: mb('RssFile'),
+      hwmMB: mb('VmHWM'),
+      threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1]),
+      postRuntimeMs: post,
+      spansAtIntake: spans,
+    };
   } finally {
     await emu.close();
     await intake.close();
@@ -139,7 +157,11 @@ try {
   progress('filling the compile cache');
   await sweepRow(cached, 1024, 'end');
   const candidates = [
-    { label: 'layer x86_64 full', description: `the shipped zip, unzipped; Node ${execFileSync(layerNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()} from the layer`, opt: full },
+    {
+      label: 'layer x86_64 full',
+      description: `the shipped zip, unzipped; Node ${execFileSync(layerNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()} from the layer`,
+      opt: full,
+    },
     { label: 'layer + compile cache', description: 'the same files plus datadog-lambda/compile-cache (NODE_COMPILE_CACHE, portable), filled by one warm run', opt: cached },
   ];
   if (COMPARE) candidates.push({ label: `compare ${path.basename(path.dirname(path.resolve(COMPARE)))}`, description: `--compare ${COMPARE}`, opt: path.resolve(COMPARE) });
@@ -180,9 +202,20 @@ try {
   }
   progress('');
   const result = {
-    meta: { runs: RUNS, date: new Date().toISOString().slice(0, 10), extensionNode: candidates[0].description.match(/Node (\S+)/)?.[1], hostNode: process.versions.node, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?' },
+    meta: {
+      runs: RUNS,
+      date: new Date().toISOString().slice(0, 10),
+      extensionNode: candidates[0].description.match(/Node (\S+)/)?.[1],
+      hostNode: process.versions.node,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+    },
     coldStart: { baseline, candidates: candidates.map((c) => ({ label: c.label, description: c.description, samples: c.samples, phases: c.phases })) },
-    sweep: { invocations: INVOCATIONS, description: `memory sizes ${MEMORY.join(', ')} MB with DD_SERVERLESS_FLUSH_STRATEGY=end, then ${STRATEGIES.join(', ')} at 1024 MB; ${INVOCATIONS} invocations of the sample function each`, rows },
+    sweep: {
+      invocations: INVOCATIONS,
+      description: `memory sizes ${MEMORY.join(', ')} MB with DD_SERVERLESS_FLUSH_STRATEGY=end, then ${STRATEGIES.join(', ')} at 1024 MB; ${INVOCATIONS} invocations of the sample function each`,
+      rows,
+    },
   };
   mkdirSync(OUT, { recursive: true });
   const json = path.join(OUT, 'cold-start.json');

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { arg, median } from './args.mjs';
 
-
 /** 1,000 lines cycling through what real clients send (hot-shots, datadog-lambda-js, dd-trace). */
 function corpus() {
   const templates = [
@@ -92,16 +91,26 @@ function senderMain() {
     const pump = () => {
       while (inflight < 256 && performance.now() < end) {
         inflight++;
-        s.send(payload, port, '127.0.0.1', () => { inflight--; sent++; if (inflight === 0 && performance.now() >= end) done(); else pump(); });
+        s.send(payload, port, '127.0.0.1', () => {
+          inflight--;
+          sent++;
+          if (inflight === 0 && performance.now() >= end) done();
+          else pump();
+        });
       }
     };
-    const done = () => { process.send({ sent }); s.close(); };
+    const done = () => {
+      process.send({ sent });
+      s.close();
+    };
     pump();
   });
 }
 
 function udpErrors() {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
   const head = lines[0].split(/\s+/);
   const vals = lines[1].split(/\s+/).map(Number);
   return vals[head.indexOf('RcvbufErrors')] ?? 0;
@@ -119,7 +128,9 @@ async function main() {
     w.once('error', reject);
   });
   out.parse = { linesPerSecMedian: median(parse.rounds), min: Math.min(...parse.rounds), max: Math.max(...parse.rounds), flushEncodeMs: parse.encodeMs };
-  console.log(`parse + aggregate, one worker: ${(out.parse.linesPerSecMedian / 1e6).toFixed(2)} M lines/s median (${(out.parse.min / 1e6).toFixed(2)}–${(out.parse.max / 1e6).toFixed(2)}), ${rounds} rounds of 1 s`);
+  console.log(
+    `parse + aggregate, one worker: ${(out.parse.linesPerSecMedian / 1e6).toFixed(2)} M lines/s median (${(out.parse.min / 1e6).toFixed(2)}–${(out.parse.max / 1e6).toFixed(2)}), ${rounds} rounds of 1 s`,
+  );
 
   for (const lpp of [1, 30]) {
     const w = new Worker(self, { workerData: { mode: 'udp' } });
@@ -132,9 +143,19 @@ async function main() {
     w.postMessage('stop');
     const { datagrams } = await new Promise((resolve) => w.once('message', resolve));
     await w.terminate();
-    const row = { linesPerDatagram: lpp, sent, received: datagrams, receivedPerSec: datagrams / seconds, linesPerSec: (datagrams * lpp) / seconds, lossPct: sent ? (100 * (sent - datagrams)) / sent : 0, kernelRcvbufErrors: udpErrors() - e0 };
+    const row = {
+      linesPerDatagram: lpp,
+      sent,
+      received: datagrams,
+      receivedPerSec: datagrams / seconds,
+      linesPerSec: (datagrams * lpp) / seconds,
+      lossPct: sent ? (100 * (sent - datagrams)) / sent : 0,
+      kernelRcvbufErrors: udpErrors() - e0,
+    };
     out.loopback.push(row);
-    console.log(`loopback, ${lpp} line(s)/datagram: ${(row.receivedPerSec / 1e3).toFixed(1)} k datagrams/s received (${(row.linesPerSec / 1e6).toFixed(2)} M lines/s), sender ${(sent / seconds / 1e3).toFixed(1)} k/s, loss ${row.lossPct.toFixed(2)} %`);
+    console.log(
+      `loopback, ${lpp} line(s)/datagram: ${(row.receivedPerSec / 1e3).toFixed(1)} k datagrams/s received (${(row.linesPerSec / 1e6).toFixed(2)} M lines/s), sender ${(sent / seconds / 1e3).toFixed(1)} k/s, loss ${row.lossPct.toFixed(2)} %`,
+    );
   }
   const json = arg('json', undefined);
   if (json) writeFileSync(json, JSON.stringify(out, null, 2));

@@ -42,7 +42,7 @@ export function goals(result) {
 export function renderFootprint(result) {
   const m = result.meta;
   const lines = [
-    '# Footprint under Lambda\'s limits',
+    "# Footprint under Lambda's limits",
     '',
     `${m.date}, ${m.cpus} × ${m.cpuModel}; limits: ${m.limits}; the extension's Node ${m.extensionNode}; ${m.runs} cold sandboxes × ${m.invocations} invocations per cell, interleaved.`,
     `\`node -e 0\` on the layer's Node: **${fmt(result.nodeE0Ms)} ms** (median).`,
@@ -53,7 +53,8 @@ export function renderFootprint(result) {
     const f = (c) => result.figures[`${c}@${size}`] ?? {};
     lines.push(`## ${size ? `${size} MB (${(size / 1769).toFixed(3)} of a core after INIT)` : 'unlimited'}`, '');
     lines.push('| figure | floor | floor + 1 worker | dd-lambda | dd / floor |', '|---|---|---|---|---|');
-    for (const [k, label] of FIGURES) lines.push(`| ${label} | ${fmt(f('floor')[k])} | ${fmt(f('floor-worker')[k])} | **${fmt(f('dd')[k])}** | ${ratio(f('dd')[k], f('floor')[k])} |`);
+    for (const [k, label] of FIGURES)
+      lines.push(`| ${label} | ${fmt(f('floor')[k])} | ${fmt(f('floor-worker')[k])} | **${fmt(f('dd')[k])}** | ${ratio(f('dd')[k], f('floor')[k])} |`);
     lines.push('');
   }
   lines.push('## Goals', '', '| goal | measured | target | |', '|---|---|---|---|');
@@ -62,8 +63,15 @@ export function renderFootprint(result) {
     lines.push(`| ${label} | ${fmt(actual)} | ≤ ${fmt(limit)} ${unit} | ${met ? 'met' : '**MISS**'} |`);
   }
   const floorRatio = (result.figures['floor@0']?.spawnToNextMs ?? Number.NaN) / result.nodeE0Ms;
-  lines.push('', `For scale: in the same run the floor's own spawn → first /next is ${fmt(floorRatio)}× \`node -e 0\` (spawn to exit), so that ratio mostly measures the Lambda API round trips every extension makes; dd / floor is in the tables above.`);
-  lines.push('', `OOM check: ${result.oom.invocations} invocations at 128 MB: ${result.oom.kills} OOM kills, ${result.oom.resets} resets, extension RssAnon ${fmt(result.oom.rssAnonMB)} MB, peak ${fmt(result.oom.hwmMB)} MB.`, '');
+  lines.push(
+    '',
+    `For scale: in the same run the floor's own spawn → first /next is ${fmt(floorRatio)}× \`node -e 0\` (spawn to exit), so that ratio mostly measures the Lambda API round trips every extension makes; dd / floor is in the tables above.`,
+  );
+  lines.push(
+    '',
+    `OOM check: ${result.oom.invocations} invocations at 128 MB: ${result.oom.kills} OOM kills, ${result.oom.resets} resets, extension RssAnon ${fmt(result.oom.rssAnonMB)} MB, peak ${fmt(result.oom.hwmMB)} MB.`,
+    '',
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -93,9 +93,15 @@ async function sandbox(opts, config, memoryMB, invocations) {
     limits: memoryMB ? true : { cpu: false, memory: false },
     timeoutMs: 30_000,
     env: {
-      DD_API_KEY: 'bench', DD_DD_URL: url, DD_APM_DD_URL: url, DD_LOGS_CONFIG_LOGS_DD_URL: url,
-      DD_SERVERLESS_FLUSH_STRATEGY: 'end', DD_EXTENSION_CHECKPOINTS: 'stdout',
-      DD_APM_RECEIVER_PORT: apm, DD_TRACE_AGENT_PORT: apm, DD_TRACE_EXPERIMENTAL_EXPORTER: 'agent',
+      DD_API_KEY: 'bench',
+      DD_DD_URL: url,
+      DD_APM_DD_URL: url,
+      DD_LOGS_CONFIG_LOGS_DD_URL: url,
+      DD_SERVERLESS_FLUSH_STRATEGY: 'end',
+      DD_EXTENSION_CHECKPOINTS: 'stdout',
+      DD_APM_RECEIVER_PORT: apm,
+      DD_TRACE_AGENT_PORT: apm,
+      DD_TRACE_EXPERIMENTAL_EXPORTER: 'agent',
       DD_DOGSTATSD_PORT: String(await freePort('udp')),
       DD_EXTENSION_LIFECYCLE_PORT: String(await freePort('tcp')),
       DD_EXTENSION_TELEMETRY_PORT: String(await freePort('tcp')),
@@ -122,7 +128,8 @@ async function sandbox(opts, config, memoryMB, invocations) {
     await emu.shutdown();
     if (intake && intake.spans().length === 0) throw new Error(`dd @${memoryMB}: nothing reached the intake`);
     return {
-      config, memoryMB,
+      config,
+      memoryMB,
       spawnToNextMs: timing?.readyMs,
       initCpuMs: init.cpuMs[ext],
       readyCpuMs: ready?.cpuMs,
@@ -187,10 +194,24 @@ try {
   const oomRun = OOM_INVOCATIONS > 0 ? await sandbox(opts, 'dd', 128, OOM_INVOCATIONS) : { invocations: [] };
   progress('');
   const result = {
-    meta: { date: new Date().toISOString().slice(0, 10), runs: RUNS, invocations: INVOCATIONS, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', limits: 'reason' in detected ? `off: ${detected.reason}` : `cgroup v${detected.hierarchies[0].version}`, extensionNode: execFileSync(opts.node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim() },
+    meta: {
+      date: new Date().toISOString().slice(0, 10),
+      runs: RUNS,
+      invocations: INVOCATIONS,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      limits: 'reason' in detected ? `off: ${detected.reason}` : `cgroup v${detected.hierarchies[0].version}`,
+      extensionNode: execFileSync(opts.node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim(),
+    },
     nodeE0Ms: median(baseline),
     figures: summarize(rows),
-    oom: { invocations: OOM_INVOCATIONS, kills: oomRun.invocations.filter((i) => i.oom).length, resets: oomRun.invocations.filter((i) => i.reset).length, rssAnonMB: oomRun.rssAnonMB, hwmMB: oomRun.hwmMB },
+    oom: {
+      invocations: OOM_INVOCATIONS,
+      kills: oomRun.invocations.filter((i) => i.oom).length,
+      resets: oomRun.invocations.filter((i) => i.reset).length,
+      rssAnonMB: oomRun.rssAnonMB,
+      hwmMB: oomRun.hwmMB,
+    },
     rows,
   };
   mkdirSync(OUT, { recursive: true });

@@ -32,7 +32,9 @@ function timeIt(fn) {
 }
 
 const SANDBOX = 3;
-const children = Array.from({ length: SANDBOX }, () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, stdio: 'ignore' }));
+const children = Array.from({ length: SANDBOX }, () =>
+  spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' }, stdio: 'ignore' }),
+);
 await new Promise((r) => setTimeout(r, 300));
 const proc = { root: '/proc', tmp: tmpdir(), iface: 'lo' };
 const sampler = new ProcSampler(proc);
@@ -53,16 +55,41 @@ for (const c of children) c.kill();
 let spans = 0;
 let points = 0;
 const p = new InvocationProcessor({
-  functionName: 'fn', service: undefined, awsServiceRepresentation: true, architecture: 'x86_64', managed: false, enhancedMetrics: true,
-  proc: undefined, runtimeTag: undefined, styles: ['datadog', 'tracecontext'], extractFirst: false, capturePayload: false, captureMaxDepth: 10,
+  functionName: 'fn',
+  service: undefined,
+  awsServiceRepresentation: true,
+  architecture: 'x86_64',
+  managed: false,
+  enhancedMetrics: true,
+  proc: undefined,
+  runtimeTag: undefined,
+  styles: ['datadog', 'tracecontext'],
+  extractFirst: false,
+  capturePayload: false,
+  captureMaxDepth: 10,
   triggers: { region: 'us-east-1', partition: 'aws', serviceMapping: {}, awsServiceRepresentation: true, baseService: 'fn' },
-  sandboxStartMs: Date.now(), emitMetrics: (ps) => (points += ps.length), emitSpans: (ss) => (spans += ss.length), logger: createLogger({ level: 'silent' }),
+  sandboxStartMs: Date.now(),
+  emitMetrics: (ps) => (points += ps.length),
+  emitSpans: (ss) => (spans += ss.length),
+  logger: createLogger({ level: 'silent' }),
 });
-const event = Buffer.from(JSON.stringify({
-  version: '2.0', routeKey: 'GET /orders/{id}', rawPath: '/orders/42', rawQueryString: '',
-  headers: { 'x-datadog-trace-id': '1111', 'x-datadog-parent-id': '2222', 'x-datadog-sampling-priority': '1', 'user-agent': 'curl' },
-  requestContext: { apiId: 'abc', domainName: 'abc.execute-api.us-east-1.amazonaws.com', stage: '$default', requestId: 'x', timeEpoch: Date.now(), http: { method: 'GET', path: '/orders/42', protocol: 'HTTP/1.1', sourceIp: '1.2.3.4', userAgent: 'curl' } },
-}));
+const event = Buffer.from(
+  JSON.stringify({
+    version: '2.0',
+    routeKey: 'GET /orders/{id}',
+    rawPath: '/orders/42',
+    rawQueryString: '',
+    headers: { 'x-datadog-trace-id': '1111', 'x-datadog-parent-id': '2222', 'x-datadog-sampling-priority': '1', 'user-agent': 'curl' },
+    requestContext: {
+      apiId: 'abc',
+      domainName: 'abc.execute-api.us-east-1.amazonaws.com',
+      stage: '$default',
+      requestId: 'x',
+      timeEpoch: Date.now(),
+      http: { method: 'GET', path: '/orders/42', protocol: 'HTTP/1.1', sourceIp: '1.2.3.4', userAgent: 'curl' },
+    },
+  }),
+);
 const response = Buffer.from('{"statusCode":200,"body":"ok"}');
 const iso = new Date().toISOString();
 const invocationUs = timeIt((n) => {
@@ -90,8 +117,12 @@ const res = {
   node: process.version,
 };
 console.log(`lifecycle bench — ${process.version}, medians of ${ROUNDS} rounds`);
-console.log(`  /proc full sample (statfs /tmp, fd and task counts of ${SANDBOX} sandbox processes: ${res.threadsSeen} threads, ${res.fdsSeen} fds): ${res.procSampleUs} µs; /tmp only: ${res.procTmpOnlySampleUs} µs`);
-console.log(`  per ${SAMPLE_INTERVAL_MS} ms tick (processes every ${PROCESS_SAMPLE_EVERY}th): ${res.procPerTickUs} µs = ${res.procShareOfOneCore} % of one core while an invocation runs`);
+console.log(
+  `  /proc full sample (statfs /tmp, fd and task counts of ${SANDBOX} sandbox processes: ${res.threadsSeen} threads, ${res.fdsSeen} fds): ${res.procSampleUs} µs; /tmp only: ${res.procTmpOnlySampleUs} µs`,
+);
+console.log(
+  `  per ${SAMPLE_INTERVAL_MS} ms tick (processes every ${PROCESS_SAMPLE_EVERY}th): ${res.procPerTickUs} µs = ${res.procShareOfOneCore} % of one core while an invocation runs`,
+);
 console.log(`  /proc begin + end of one invocation (net, CPU, pids, limits): ${res.procPerInvocationUs} µs`);
 console.log(`  invocation processor, one universal-instrumentation invocation (API Gateway event, 2 spans, 12 metrics): ${res.processorPerInvocationUs} µs`);
 if (spans === 0 || points === 0 || !(watched['threads_use'] > 0)) throw new Error('nothing was measured: the bench is broken');

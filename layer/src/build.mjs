@@ -26,7 +26,12 @@ const require = createRequire(import.meta.url);
  */
 const { UNIT_TABLE } = await import('@dd-lambda/protocol');
 const UNITS = Object.entries(UNIT_TABLE).map(([name, u]) => ({
-  name, entry: require.resolve(`@dd-lambda/${name}/unit`), ingress: u.ingress, events: u.events, weight: u.weight, enabledBy: u.enabledBy,
+  name,
+  entry: require.resolve(`@dd-lambda/${name}/unit`),
+  ingress: u.ingress,
+  events: u.events,
+  weight: u.weight,
+  enabledBy: u.enabledBy,
 }));
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
@@ -81,7 +86,10 @@ const launcher = path.join(out, 'extensions', 'datadog-agent');
 copyFileSync(path.join(here, 'launcher.sh'), launcher);
 chmodSync(launcher, 0o755);
 // The slim flavor's answer when the runtime has no Node, and the exec wrapper AppSec will use.
-for (const [from, to] of [['refuse.sh', path.join(code, 'refuse.sh')], ['datadog_wrapper', path.join(out, 'datadog_wrapper')]]) {
+for (const [from, to] of [
+  ['refuse.sh', path.join(code, 'refuse.sh')],
+  ['datadog_wrapper', path.join(out, 'datadog_wrapper')],
+]) {
   copyFileSync(path.join(here, from), to);
   chmodSync(to, 0o755);
 }

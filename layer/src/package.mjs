@@ -40,7 +40,13 @@ function extractorEntries(arch) {
   const dir = 'datadog-lambda/node_modules/msgpackr-extract';
   return [
     { name: `${dir}/package.json`, data: Buffer.from('{"name":"msgpackr-extract","main":"index.js"}\n'), mode: 0o644 },
-    { name: `${dir}/index.js`, data: Buffer.from("'use strict';\n// msgpackr's native string extractor, prebuilt for this layer's architecture (N-API, glibc).\nmodule.exports = require('./msgpackr-extract.node');\n"), mode: 0o644 },
+    {
+      name: `${dir}/index.js`,
+      data: Buffer.from(
+        "'use strict';\n// msgpackr's native string extractor, prebuilt for this layer's architecture (N-API, glibc).\nmodule.exports = require('./msgpackr-extract.node');\n",
+      ),
+      mode: 0o644,
+    },
     { name: `${dir}/msgpackr-extract.node`, data: msgpackrExtract(arch, cache), mode: 0o755 },
   ];
 }
@@ -117,7 +123,9 @@ async function main() {
       const ok = zip.length <= budget;
       if (!ok) over.push(path.basename(file));
       const mb = (n) => (n / 1e6).toFixed(2);
-      console.log(`layer: ${path.basename(file).padEnd(36)} ${mb(zip.length).padStart(6)} MB zipped (budget ${mb(budget)} MB${ok ? '' : ', OVER'}), ${mb(unzipped).padStart(6)} MB unzipped, ${entries.length} files${flavor === 'full' ? `, Node ${NODE_VERSION}` : ''} (${Math.round(performance.now() - t0)} ms)`);
+      console.log(
+        `layer: ${path.basename(file).padEnd(36)} ${mb(zip.length).padStart(6)} MB zipped (budget ${mb(budget)} MB${ok ? '' : ', OVER'}), ${mb(unzipped).padStart(6)} MB unzipped, ${entries.length} files${flavor === 'full' ? `, Node ${NODE_VERSION}` : ''} (${Math.round(performance.now() - t0)} ms)`,
+      );
     }
   }
   if (over.length > 0) {

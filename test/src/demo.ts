@@ -42,7 +42,9 @@ const emu = new LambdaEmulator({
 
 try {
   const init = await emu.init();
-  console.log(`INIT ${init.status} in ${init.durationMs.toFixed(1)} ms; ${init.extensions.map((e) => `${e.name}: register ${e.registerMs?.toFixed(1)} ms, ready ${e.readyMs?.toFixed(1)} ms`).join('; ')}`);
+  console.log(
+    `INIT ${init.status} in ${init.durationMs.toFixed(1)} ms; ${init.extensions.map((e) => `${e.name}: register ${e.registerMs?.toFixed(1)} ms, ready ${e.readyMs?.toFixed(1)} ms`).join('; ')}`,
+  );
   for (const [i, event] of [{ orderId: 1 }, { orderId: 2, fail: true }, { orderId: 3 }].entries()) {
     const r = await emu.invoke(event);
     console.log(`INVOKE ${i + 1} ${r.status} ${r.durationMs.toFixed(1)} ms (post-runtime ${r.postRuntimeMs?.toFixed(1)} ms) -> ${r.payload.toString().slice(0, 120)}`);

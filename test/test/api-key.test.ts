@@ -34,10 +34,20 @@ for (const [name, variable, value, calls] of [
   test(`API key from ${name}: traces, metrics and logs arrive under it; asked for after /next; never logged`, async () => {
     const { aws, url } = await fakeAws();
     const ports = await portEnv();
-    const r = await rig(undefined, {
-      ...ports, DD_API_KEY: '', [variable]: value, AWS_ENDPOINT_URL: url, DD_LOG_LEVEL: 'debug', DD_SERVERLESS_FLUSH_STRATEGY: 'end',
-      DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string, DD_TRACE_EXPERIMENTAL_EXPORTER: 'agent',
-    }, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'sample-function') } });
+    const r = await rig(
+      undefined,
+      {
+        ...ports,
+        DD_API_KEY: '',
+        [variable]: value,
+        AWS_ENDPOINT_URL: url,
+        DD_LOG_LEVEL: 'debug',
+        DD_SERVERLESS_FLUSH_STRATEGY: 'end',
+        DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
+        DD_TRACE_EXPERIMENTAL_EXPORTER: 'agent',
+      },
+      { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'sample-function') } },
+    );
     try {
       const t0 = Date.now();
       const init = await r.emu.init();
@@ -47,13 +57,19 @@ for (const [name, variable, value, calls] of [
       await r.emu.shutdown();
       assert.equal(aws.calls.filter((c) => c.status === 200).length, 1, JSON.stringify(aws.calls));
       assert.equal(aws.calls.length, calls);
-      assert.ok(aws.calls.every((c) => c.error === undefined || c.error === 'InvalidCiphertextException'), 'every signature verified');
+      assert.ok(
+        aws.calls.every((c) => c.error === undefined || c.error === 'InvalidCiphertextException'),
+        'every signature verified',
+      );
       // The request went out once the extension waited on /next: nothing of it is on the cold-start path.
       const firstCall = Math.min(...aws.calls.map((c) => c.at));
       assert.ok(firstCall >= t0 + (ready?.readyMs ?? Infinity) - 5, `AWS asked ${firstCall - t0} ms after init started, /next at ${ready?.readyMs} ms`);
       const spans = r.intake.spans().map((s) => s.span);
       assert.equal(spans.filter((s) => s.name === 'order.process').length, 2);
-      assert.equal(r.intake.metricPoints('orders.processed').reduce((n, p) => n + p.value, 0), 2);
+      assert.equal(
+        r.intake.metricPoints('orders.processed').reduce((n, p) => n + p.value, 0),
+        2,
+      );
       assert.ok(r.intake.logs().some((l) => String(l['message']).includes('processing order')));
       assert.equal(r.intake.requests({ accepted: false }).length, 0, 'every payload carried the right key');
       assert.ok(r.logs.json.some((j) => j['msg'] === 'API key resolved' && j['from'] === variable));
@@ -65,7 +81,7 @@ for (const [name, variable, value, calls] of [
   });
 }
 
-test('a missing secret: one error line naming the variable and AWS\'s error; the function still succeeds; nothing is sent without a key', async () => {
+test("a missing secret: one error line naming the variable and AWS's error; the function still succeeds; nothing is sent without a key", async () => {
   const { aws, url } = await fakeAws();
   const r = await rig(undefined, { DD_API_KEY: '', DD_API_KEY_SECRET_ARN: `${ARN}-gone`, AWS_ENDPOINT_URL: url, DD_SERVERLESS_FLUSH_STRATEGY: 'end' });
   try {
@@ -73,7 +89,7 @@ test('a missing secret: one error line naming the variable and AWS\'s error; the
     await r.emu.shutdown();
     const errors = r.logs.json.filter((j) => j['code'] === 'SEC_ERR_AWS');
     assert.equal(errors.length, 1, 'one line, not one per retry');
-    assert.equal(errors[0]?.['msg'], 'DD_API_KEY_SECRET_ARN: ResourceNotFoundException: Secrets Manager can\'t find the specified secret.');
+    assert.equal(errors[0]?.['msg'], "DD_API_KEY_SECRET_ARN: ResourceNotFoundException: Secrets Manager can't find the specified secret.");
     assert.equal(r.intake.requests().length, 0);
   } finally {
     await r.done();

@@ -14,12 +14,18 @@ const result = {
   coldStart: {
     baseline: { label: 'baseline: node -e 0', samples: { 'node -e 0': series(20) } },
     candidates: [
-      { label: 'layer', description: 'the layer', samples: { 'spawn → first /next (ready)': series(28) }, phases: { 'config parsed': { delta: series(20), total: series(20) }, 'first /next sent': { delta: series(1), total: series(28) } } },
+      {
+        label: 'layer',
+        description: 'the layer',
+        samples: { 'spawn → first /next (ready)': series(28) },
+        phases: { 'config parsed': { delta: series(20), total: series(20) }, 'first /next sent': { delta: series(1), total: series(28) } },
+      },
       { label: 'other', description: 'another build', samples: { 'spawn → first /next (ready)': series(38) }, phases: {} },
     ],
   },
   sweep: {
-    invocations: 20, description: 'test sweep',
+    invocations: 20,
+    description: 'test sweep',
     rows: [
       { strategy: 'end', memoryMB: 128, workers: 1, rssMB: 50, anonMB: 30, fileMB: 20, hwmMB: 52, threads: 12, postRuntimeMs: series(2, 20) },
       { strategy: 'end', memoryMB: 1769, workers: 1, rssMB: 90, anonMB: 60, fileMB: 30, hwmMB: 95, threads: 12, postRuntimeMs: series(30, 20) },
@@ -31,7 +37,11 @@ function render(dir: string): { out: string; md: string; svg: string } {
   const json = path.join(dir, 'cold-start.json');
   writeFileSync(json, JSON.stringify(result));
   const out = execFileSync(process.execPath, [path.join(root, 'bench', 'report.mjs'), json], { encoding: 'utf8' });
-  return { out: out.replace(dir, '<dir>').replaceAll(dir, '<dir>'), md: readFileSync(path.join(dir, 'cold-start.md'), 'utf8'), svg: readFileSync(path.join(dir, 'cold-start.svg'), 'utf8') };
+  return {
+    out: out.replace(dir, '<dir>').replaceAll(dir, '<dir>'),
+    md: readFileSync(path.join(dir, 'cold-start.md'), 'utf8'),
+    svg: readFileSync(path.join(dir, 'cold-start.svg'), 'utf8'),
+  };
 }
 
 test('the bench report renders the same bytes from the same JSON and marks every target', () => {

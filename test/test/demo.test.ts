@@ -32,7 +32,10 @@ test('function logs of every invocation reach the intake with their request ids 
   const logs = intake.logs();
   for (const [i, id] of ids.entries()) {
     const mine = logs.filter((l) => (l.lambda as { request_id: string }).request_id === id);
-    assert.ok(mine.some((l) => l.message === `processing order ${i + 1}`), `invocation ${i + 1}`);
+    assert.ok(
+      mine.some((l) => l.message === `processing order ${i + 1}`),
+      `invocation ${i + 1}`,
+    );
   }
   assert.ok(logs.some((l) => l.status === 'error' && l.message.includes('order 2 rejected')));
   assert.ok(logs.every((l) => l.ddsource === 'lambda' && l.service === 'orders'));

@@ -31,12 +31,21 @@ for (const variant of [
       assert.equal(sum(count), 6);
       assert.ok(count.every((p) => p.kind === 'count'));
       assert.equal(sum(intake.metricPoints('hs.sampled')), 4, '@0.5 doubles each increment');
-      assert.deepEqual(intake.metricPoints('hs.gauge').map((p) => [p.kind, p.value]).at(-1), ['gauge', 1.5]);
+      assert.deepEqual(
+        intake
+          .metricPoints('hs.gauge')
+          .map((p) => [p.kind, p.value])
+          .at(-1),
+        ['gauge', 1.5],
+      );
       assert.deepEqual(Math.max(...intake.metricPoints('hs.set').map((p) => p.value)), 2);
       assert.equal(sketchCount(intake, 'hs.timer'), 2);
       assert.equal(sketchCount(intake, 'hs.hist'), 2);
       const dist = intake.sketchPoints('hs.dist');
-      assert.equal(dist.reduce((n, p) => n + p.count, 0), 2);
+      assert.equal(
+        dist.reduce((n, p) => n + p.count, 0),
+        2,
+      );
       assert.ok(dist.every((p) => p.timestamp === ts - (ts % 10) && p.min === 9 && p.max === 9));
 
       const tags = count[0]?.tags ?? [];
@@ -60,4 +69,3 @@ for (const variant of [
     }
   });
 }
-

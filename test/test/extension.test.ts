@@ -11,7 +11,11 @@ import path from 'node:path';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import { API_KEY, rig } from './helpers.js';
 
-const messages = (intake: FakeIntake): string[] => intake.logs().map((l) => String(l.message)).sort();
+const messages = (intake: FakeIntake): string[] =>
+  intake
+    .logs()
+    .map((l) => String(l.message))
+    .sort();
 
 test('registers, subscribes, reaches /next, serves invocations and exits 0 on SHUTDOWN; checkpoints emitted; no API key in logs', async () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'ddl-cp-')), 'checkpoints.jsonl');
@@ -34,7 +38,11 @@ test('registers, subscribes, reaches /next, serves invocations and exits 0 on SH
   for (const n of ['process start', 'config parsed', 'register done', 'listeners bound', 'subscribed', 'first /next sent']) assert.ok(names.includes(n), n);
   assert.ok(names.indexOf('subscribed') > names.indexOf('listeners bound'), 'telemetry listener bound before subscribing');
   const totals = record.checkpoints.map((c) => c.totalMs);
-  assert.deepEqual([...totals].sort((a, b) => a - b), totals, 'cumulative times increase');
+  assert.deepEqual(
+    [...totals].sort((a, b) => a - b),
+    totals,
+    'cumulative times increase',
+  );
   assert.ok(record.checkpoints.every((c) => c.deltaMs >= 0));
   // Debug level prints them too; and whatever the level, the API key never appears.
   assert.ok(r.logs.json.some((j) => typeof j['msg'] === 'string' && j['msg'].startsWith('extension ready in')));
@@ -60,7 +68,10 @@ test('SHUTDOWN drains pipelines that still hold data: nothing accepted is lost',
     // One request still in flight in the worker, and one datagram just sent, as SHUTDOWN arrives.
     const port = Number(r.env['DD_APM_RECEIVER_PORT']);
     const inflight = new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/late?delay=300', method: 'POST' }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+      const req = http.request({ host: '127.0.0.1', port, path: '/late?delay=300', method: 'POST' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
       req.on('error', reject);
       req.end('late-trace');
     });
@@ -163,7 +174,10 @@ test('idle fallback: when init fails after register (telemetry port taken) the f
       assert.equal(res.status, 'success');
     }
     const sd = await r.emu.shutdown();
-    assert.deepEqual(sd.extensions.map((e) => [e.killed, e.exitCode]), [[false, 0]]);
+    assert.deepEqual(
+      sd.extensions.map((e) => [e.killed, e.exitCode]),
+      [[false, 0]],
+    );
     const why = r.logs.find('init failed after register; running idle (no telemetry is collected) so the function keeps working');
     assert.ok(why, 'the reason is logged');
     assert.equal(why['code'], 'SV_ERR_BIND');
@@ -180,11 +194,15 @@ test('garbage on the ingestion sockets is contained: broken telemetry JSON is ac
   try {
     await r.emu.init();
     const tport = Number(r.env['DD_EXTENSION_TELEMETRY_PORT']);
-    const post = (p: string, body: string): Promise<number> => new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: tport, path: p, method: 'POST' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-      req.on('error', reject);
-      req.end(body);
-    });
+    const post = (p: string, body: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: tport, path: p, method: 'POST' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
     assert.equal(await post('/', '[{"type":"platform.runtimeDone", broken'), 200);
     assert.equal(await post('/other', '[]'), 404);
     // Nothing serves the lifecycle API in this layer: the connection is closed rather than left hanging.

@@ -11,7 +11,12 @@ import type { FakeIntake } from '@dd-lambda/fake-intake';
 import { fixtures, rig } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const emitted = (intake: FakeIntake): string[] => intake.logs().map((l) => String(l.message)).filter((m) => m.includes('emitted {')).sort();
+const emitted = (intake: FakeIntake): string[] =>
+  intake
+    .logs()
+    .map((l) => String(l.message))
+    .filter((m) => m.includes('emitted {'))
+    .sort();
 const counted = (intake: FakeIntake, name: string): number => intake.metricPoints(name).reduce((n, p) => n + p.value, 0);
 
 test('a silent intake (accepts, never answers) costs an invocation at most ~1 s, never a timeout; nothing is lost after it recovers', async () => {
@@ -20,14 +25,21 @@ test('a silent intake (accepts, never answers) costs an invocation at most ~1 s,
     assert.equal((await r.emu.init()).status, 'success');
     r.intake.injectFault({ hang: true });
     const post: number[] = [];
-    for (const [i, gap] of [[0, 0], [1, 5_000], [2, 35_000]] as const) {
+    for (const [i, gap] of [
+      [0, 0],
+      [1, 5_000],
+      [2, 35_000],
+    ] as const) {
       await sleep(gap);
       const res = await r.emu.invoke({ dsd: `outage.m:1|c|#i:${i}` });
       assert.equal(res.status, 'success', `invocation ${i} after a ${gap} ms gap: ${res.status}`);
       post.push(res.postRuntimeMs ?? Infinity);
     }
     // The first flush waits out the transport's 1 s response timeout; later ones find the breaker open.
-    assert.ok(post.every((ms) => ms < 1_600), `post-runtime per invocation: ${post.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    assert.ok(
+      post.every((ms) => ms < 1_600),
+      `post-runtime per invocation: ${post.map((ms) => ms.toFixed(0)).join(', ')} ms`,
+    );
     assert.ok((post[1] ?? Infinity) < 500 && (post[2] ?? Infinity) < 500, `breaker open: ${post.join(', ')}`);
 
     r.intake.clearFaults();
@@ -57,8 +69,14 @@ test('SHUTDOWN with a failing intake keeps retrying inside its budget: the last 
     const me = sd.extensions.find((e) => e.name === 'datadog-agent');
     assert.deepEqual([me?.killed, me?.exitCode], [false, 0]);
     assert.equal(counted(r.intake, 'final.m'), 3);
-    const reports = r.intake.logs().map((l) => String(l.message)).filter((m) => m.startsWith('REPORT RequestId'));
-    assert.ok(reports.some((m) => m.includes(last.requestId)), 'the last REPORT line arrived');
+    const reports = r.intake
+      .logs()
+      .map((l) => String(l.message))
+      .filter((m) => m.startsWith('REPORT RequestId'));
+    assert.ok(
+      reports.some((m) => m.includes(last.requestId)),
+      'the last REPORT line arrived',
+    );
   } finally {
     await r.done();
   }
@@ -90,25 +108,32 @@ function postTelemetry(port: string, body: Buffer | string, headers: Record<stri
   });
 }
 
-test('a telemetry batch with deeply nested records neither crashes the extension nor loses the batch\'s other events', async () => {
+test("a telemetry batch with deeply nested records neither crashes the extension nor loses the batch's other events", async () => {
   const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' });
   try {
     assert.equal((await r.emu.init()).status, 'success');
     const port = r.env['DD_EXTENSION_TELEMETRY_PORT'] ?? '';
     const nest = (d: number): string => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
     const time = new Date().toISOString();
-    const batch = `[{"time":"${time}","type":"platform.start","record":{"requestId":${nest(150_000)}}},`
-      + `{"time":"${time}","type":"platform.runtimeDone","record":{"requestId":"deep-1","status":"success","metrics":${nest(2_000)}}},`
-      + `{"time":"${time}","type":"function","record":${nest(5_000)}},`
-      + `{"time":"${time}","type":"function","record":"after the deep ones"}]`;
+    const batch =
+      `[{"time":"${time}","type":"platform.start","record":{"requestId":${nest(150_000)}}},` +
+      `{"time":"${time}","type":"platform.runtimeDone","record":{"requestId":"deep-1","status":"success","metrics":${nest(2_000)}}},` +
+      `{"time":"${time}","type":"function","record":${nest(5_000)}},` +
+      `{"time":"${time}","type":"function","record":"after the deep ones"}]`;
     assert.ok(batch.length < 1024 * 1024);
     assert.equal(await postTelemetry(port, batch), 200);
     // Alive: the next invocations go through and their data ships, and so does the batch's plain log line.
     for (let i = 0; i < 2; i++) assert.equal((await r.emu.invoke({ dsd: 'deep.m:1|c' })).status, 'success');
     assert.equal(counted(r.intake, 'deep.m'), 2);
     const sd = await r.emu.shutdown();
-    assert.deepEqual(sd.extensions.map((e) => [e.killed, e.exitCode]), [[false, 0]]);
-    assert.ok(r.intake.logs().some((l) => String(l.message) === 'after the deep ones'), 'the plain record of the batch arrived');
+    assert.deepEqual(
+      sd.extensions.map((e) => [e.killed, e.exitCode]),
+      [[false, 0]],
+    );
+    assert.ok(
+      r.intake.logs().some((l) => String(l.message) === 'after the deep ones'),
+      'the plain record of the batch arrived',
+    );
   } finally {
     await r.done();
   }
@@ -173,8 +198,14 @@ test('requests held open at SHUTDOWN (a telemetry body and a trace body that nev
     assert.deepEqual([me?.killed, me?.exitCode], [false, 0]);
     assert.ok((me?.exitMs ?? Infinity) < 1_500, `exit after ${me?.exitMs?.toFixed(0)} ms of ${sd.budgetMs}`);
     assert.equal(counted(r.intake, 'held.m'), 1);
-    const reports = r.intake.logs().map((l) => String(l.message)).filter((m) => m.startsWith('REPORT RequestId'));
-    assert.ok(reports.some((m) => m.includes(last.requestId)), 'the last REPORT line arrived');
+    const reports = r.intake
+      .logs()
+      .map((l) => String(l.message))
+      .filter((m) => m.startsWith('REPORT RequestId'));
+    assert.ok(
+      reports.some((m) => m.includes(last.requestId)),
+      'the last REPORT line arrived',
+    );
   } finally {
     for (const s of held) s.destroy();
     await r.done();
@@ -185,8 +216,20 @@ test('a duplicate start-invocation does not leak into the next invocation; a sta
   const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' }, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'universal-function') } });
   try {
     const apigw = (p: string, traceId: string): Record<string, unknown> => ({
-      resource: p, path: p, httpMethod: 'GET', headers: { 'x-datadog-trace-id': traceId, 'x-datadog-parent-id': '7' },
-      requestContext: { stage: 'prod', requestId: `req${traceId}`, apiId: 'api1', domainName: 'api.example.com', requestTimeEpoch: Date.now(), path: `/prod${p}`, httpMethod: 'GET', resourcePath: p },
+      resource: p,
+      path: p,
+      httpMethod: 'GET',
+      headers: { 'x-datadog-trace-id': traceId, 'x-datadog-parent-id': '7' },
+      requestContext: {
+        stage: 'prod',
+        requestId: `req${traceId}`,
+        apiId: 'api1',
+        domainName: 'api.example.com',
+        requestTimeEpoch: Date.now(),
+        path: `/prod${p}`,
+        httpMethod: 'GET',
+        resourcePath: p,
+      },
     });
     const one = await r.emu.invoke({ mode: 'double-start', events: [apigw('/first', '111'), apigw('/second', '222')] });
     const two = await r.emu.invoke({ mode: 'none' });
@@ -195,7 +238,11 @@ test('a duplicate start-invocation does not leak into the next invocation; a sta
     await r.emu.shutdown();
     const spans = r.intake.spans().map((s) => s.span);
     const lambdas = spans.filter((s) => s.name === 'aws.lambda');
-    assert.deepEqual(lambdas.map((s) => [s.meta['request_id'], String(s.traceID)]), [[one.requestId, '222']], 'one span, for the first invocation, with its latest start');
+    assert.deepEqual(
+      lambdas.map((s) => [s.meta['request_id'], String(s.traceID)]),
+      [[one.requestId, '222']],
+      'one span, for the first invocation, with its latest start',
+    );
     assert.ok(!spans.some((s) => s.meta['request_id'] === two.requestId || s.meta['request_id'] === ghost.requestId || s.meta['request_id'] === 'ghost-request'));
     assert.ok(!spans.some((s) => String(s.meta['http.url'] ?? '').includes('/first')), 'no inferred span from the replaced start');
   } finally {
@@ -203,7 +250,7 @@ test('a duplicate start-invocation does not leak into the next invocation; a sta
   }
 });
 
-test('a DogStatsD burst past the receive buffer: the kernel\'s drops are counted and reach Datadog as a metric', async () => {
+test("a DogStatsD burst past the receive buffer: the kernel's drops are counted and reach Datadog as a metric", async () => {
   const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end', DD_DOGSTATSD_SO_RCVBUF: '4096' });
   try {
     assert.equal((await r.emu.init()).status, 'success');

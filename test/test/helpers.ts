@@ -17,13 +17,21 @@ export const fixtures = path.join(root, 'test', 'fixtures');
 export const layerOpt = path.join(root, 'layer', 'dist', 'opt');
 export const fixtureUnits = path.join(root, 'packages', 'worker-host', 'test', 'fixtures', 'units');
 
-export interface UnitEntry { name: string; file: string; ingress: string[]; events?: string[]; weight?: number }
+export interface UnitEntry {
+  name: string;
+  file: string;
+  ingress: string[];
+  events?: string[];
+  weight?: number;
+}
 
 /** A copy of layer/dist/opt whose units.json lists the given fixture units (absolute paths). */
 export function layerWith(units: UnitEntry[]): { optDir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'ddl-opt-'));
   cpSync(layerOpt, dir, { recursive: true });
-  const manifest = { units: units.map((u) => ({ name: u.name, module: path.join(fixtureUnits, u.file), ingress: u.ingress, events: u.events ?? [], ...(u.weight ? { weight: u.weight } : {}) })) };
+  const manifest = {
+    units: units.map((u) => ({ name: u.name, module: path.join(fixtureUnits, u.file), ingress: u.ingress, events: u.events ?? [], ...(u.weight ? { weight: u.weight } : {}) })),
+  };
   writeFileSync(path.join(dir, 'datadog-lambda', 'units.json'), JSON.stringify(manifest));
   return { optDir: dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -83,7 +91,13 @@ export class ExtensionLogs {
 
 export const API_KEY = 'e2e-secret-api-key';
 
-export interface Rig { emu: LambdaEmulator; intake: FakeIntake; logs: ExtensionLogs; env: Record<string, string>; done: () => Promise<void> }
+export interface Rig {
+  emu: LambdaEmulator;
+  intake: FakeIntake;
+  logs: ExtensionLogs;
+  env: Record<string, string>;
+  done: () => Promise<void>;
+}
 
 /** The extension (the built layer, or one with fixture units) under the emulator, shipping to a fresh fake intake. */
 export async function rig(units: UnitEntry[] | undefined, env: Record<string, string> = {}, opts: Partial<EmulatorOptions> = {}): Promise<Rig> {
@@ -100,7 +114,10 @@ export async function rig(units: UnitEntry[] | undefined, env: Record<string, st
     ...opts,
   });
   return {
-    emu, intake, logs, env: fullEnv,
+    emu,
+    intake,
+    logs,
+    env: fullEnv,
     done: async () => {
       await emu.close();
       await intake.close();

@@ -38,12 +38,21 @@ test('datadog-lambda-js: distributions with and without a timestamp; invocations
     const { intake } = r;
 
     const m = intake.sketchPoints('my.metric');
-    assert.equal(m.reduce((n, p) => n + p.count, 0), 3);
+    assert.equal(
+      m.reduce((n, p) => n + p.count, 0),
+      3,
+    );
     assert.ok(m.every((p) => p.min === 5 && p.max === 5 && p.tags.includes('a:b') && p.tags.includes('functionname:test_function')));
     const dated = intake.sketchPoints('my.dated');
-    assert.equal(dated.reduce((n, p) => n + p.count, 0), 3);
+    assert.equal(
+      dated.reduce((n, p) => n + p.count, 0),
+      3,
+    );
     const datedS = Math.floor(datedMs / 1000);
-    assert.ok(dated.every((p) => p.timestamp === datedS - (datedS % 10) && p.tags.includes('c:d')), 'the point keeps its own time');
+    assert.ok(
+      dated.every((p) => p.timestamp === datedS - (datedS % 10) && p.tags.includes('c:d')),
+      'the point keeps its own time',
+    );
 
     // The library sends aws.lambda.enhanced.invocations (and .errors) on every call; the extension
     // counts each INVOKE (and runtimeDone error) itself and drops the library's copies.
@@ -59,34 +68,57 @@ test('datadog-lambda-js: distributions with and without a timestamp; invocations
   }
 });
 
-test('datadog-lambda-js\'s own aws.lambda with an API Gateway event: no extension-made duplicate; the cold-start span adopts aws.lambda.load', async () => {
+test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension-made duplicate; the cold-start span adopts aws.lambda.load", async () => {
   const removeFile = ensureExtensionFile();
   const ports = await portEnv();
   const env = {
-    ...ports, DD_DOGSTATSD_PORT: '8125', DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
-    DD_LAMBDA_HANDLER: 'app.handler', DD_MIN_COLD_START_DURATION: '1', DD_TRACE_STARTUP_LOGS: 'false',
+    ...ports,
+    DD_DOGSTATSD_PORT: '8125',
+    DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
+    DD_LAMBDA_HANDLER: 'app.handler',
+    DD_MIN_COLD_START_DURATION: '1',
+    DD_TRACE_STARTUP_LOGS: 'false',
   };
   // The library's handler entry loads the user's app.handler and traces the cold start's requires.
   const r = await rig(undefined, env, { runtime: { handler: 'datadog.handler', taskRoot: path.join(fixtures, 'lambda-js-traced') } });
   try {
     assert.equal((await r.emu.init()).status, 'success');
     const event = {
-      version: '2.0', routeKey: 'GET /hello/{name}', rawPath: '/hello/ann', rawQueryString: '',
+      version: '2.0',
+      routeKey: 'GET /hello/{name}',
+      rawPath: '/hello/ann',
+      rawQueryString: '',
       headers: { 'x-datadog-trace-id': '1111', 'x-datadog-parent-id': '2222', 'x-datadog-sampling-priority': '2' },
-      requestContext: { apiId: 'api1', domainName: 'api1.execute-api.us-east-1.amazonaws.com', stage: '$default', requestId: 'gw-1', timeEpoch: Date.now(), http: { method: 'GET', path: '/hello/ann', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'curl' } },
+      requestContext: {
+        apiId: 'api1',
+        domainName: 'api1.execute-api.us-east-1.amazonaws.com',
+        stage: '$default',
+        requestId: 'gw-1',
+        timeEpoch: Date.now(),
+        http: { method: 'GET', path: '/hello/ann', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'curl' },
+      },
     };
     for (let i = 0; i < 2; i++) assert.equal((await r.emu.invoke({ ...event, name: 'ann' })).status, 'success');
     await r.emu.shutdown();
     const spans = r.intake.spans().map((s) => s.span);
     const lambda = spans.filter((s) => s.name === 'aws.lambda');
-    assert.equal(lambda.length, 2, 'one aws.lambda per invocation: the library\'s, none from the extension');
-    assert.deepEqual(lambda.map((s) => [s.traceID, s.meta['cold_start'], s.meta['function_trigger.event_source']]), [[1111n, 'true', 'api-gateway'], [1111n, 'false', 'api-gateway']]);
-    assert.equal(spans.filter((s) => s.name === 'aws.httpapi').length, 2, 'the library\'s inferred spans pass through');
+    assert.equal(lambda.length, 2, "one aws.lambda per invocation: the library's, none from the extension");
+    assert.deepEqual(
+      lambda.map((s) => [s.traceID, s.meta['cold_start'], s.meta['function_trigger.event_source']]),
+      [
+        [1111n, 'true', 'api-gateway'],
+        [1111n, 'false', 'api-gateway'],
+      ],
+    );
+    assert.equal(spans.filter((s) => s.name === 'aws.httpapi').length, 2, "the library's inferred spans pass through");
     const load = spans.find((s) => s.name === 'aws.lambda.load');
     const cold = spans.find((s) => s.name === 'aws.lambda.cold_start');
     assert.ok(load && cold, 'the library traced the cold start and the extension made its span');
     assert.deepEqual([load.parentID, cold.traceID], [cold.spanID, 1111n]);
-    assert.ok(spans.some((s) => s.name === 'aws.lambda.require' && s.resource.endsWith('app.js')), 'the user module\'s require is in the trace');
+    assert.ok(
+      spans.some((s) => s.name === 'aws.lambda.require' && s.resource.endsWith('app.js')),
+      "the user module's require is in the trace",
+    );
     assert.equal(spans.filter((s) => s.name === 'aws.lambda.cold_start').length, 1);
     const initStart = r.emu.telemetry.events.find((e) => e.type === 'platform.initStart');
     assert.equal(cold.start, BigInt(Date.parse(initStart?.time ?? '')) * 1_000_000n, 'the cold start begins at initStart');

@@ -11,7 +11,11 @@ const requestIdOf = (l: LogEntry): unknown => (l['lambda'] as { request_id?: unk
 test('every line of 3 invocations arrives with its request id and status, with START/END/REPORT, a card masked, the last by SHUTDOWN', async () => {
   const rules = JSON.stringify([{ type: 'mask_sequences', name: 'cards', pattern: '\\d{4}(?:[ -]?\\d{4}){3}', replace_placeholder: '[card]' }]);
   // A periodic strategy far longer than the test: only SHUTDOWN ships the last invocation's lines.
-  const r = await rig(undefined, { DD_LOGS_CONFIG_PROCESSING_RULES: rules, DD_SERVICE: 'Logs-Svc', DD_SERVERLESS_FLUSH_STRATEGY: 'periodically,600000' }, { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'logs-function') } });
+  const r = await rig(
+    undefined,
+    { DD_LOGS_CONFIG_PROCESSING_RULES: rules, DD_SERVICE: 'Logs-Svc', DD_SERVERLESS_FLUSH_STRATEGY: 'periodically,600000' },
+    { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'logs-function') } },
+  );
   try {
     assert.equal((await r.emu.init()).status, 'success');
     const ids: string[] = [];
@@ -25,7 +29,13 @@ test('every line of 3 invocations arrives with its request id and status, with S
     const find = (text: string): LogEntry | undefined => logs.find((l) => String(l.message).includes(text));
     for (const [i, id] of ids.entries()) {
       const n = i + 1;
-      for (const [text, status] of [[`plain line ${n}`, 'info'], [`warning line ${n}`, 'warn'], [`error line ${n}`, 'error'], [`json line ${n}`, 'debug'], [`multi ${n} first\nmulti ${n} second`, 'info']] as const) {
+      for (const [text, status] of [
+        [`plain line ${n}`, 'info'],
+        [`warning line ${n}`, 'warn'],
+        [`error line ${n}`, 'error'],
+        [`json line ${n}`, 'debug'],
+        [`multi ${n} first\nmulti ${n} second`, 'info'],
+      ] as const) {
         const l = find(text);
         assert.ok(l, `"${text}" reached the intake`);
         assert.equal(requestIdOf(l), id, text);

@@ -20,7 +20,10 @@ for (const workers of [2, 4]) {
         const res = await r.emu.invoke({ event: {} });
         assert.equal(res.status, 'success');
         const invocations = r.intake.sketchPoints('aws.lambda.enhanced.invocations').reduce((n, p) => n + p.count, 0);
-        const spans = r.intake.spans().map((s) => s.span).filter((s) => s.name === 'aws.lambda' && s.meta['request_id'] === res.requestId);
+        const spans = r.intake
+          .spans()
+          .map((s) => s.span)
+          .filter((s) => s.name === 'aws.lambda' && s.meta['request_id'] === res.requestId);
         assert.equal(invocations, i, `invocation ${i}: enhanced invocations shipped so far`);
         assert.equal(spans.length, 1, `invocation ${i}: its aws.lambda span shipped with its flush`);
       }

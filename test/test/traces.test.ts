@@ -13,16 +13,23 @@ import { fixtures, portEnv, rig } from './helpers.js';
 const FUNCTION = { runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'dd-trace-function') } };
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
-interface Ids { trace: string; root: string; child: string }
+interface Ids {
+  trace: string;
+  root: string;
+  child: string;
+}
 
 /** One raw request to the extension's trace port; `content-length` may lie (the oversize case). */
 function put(port: number, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'PUT', headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: 'PUT', headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -51,7 +58,10 @@ function checkSpans(spans: SpanRecord[], ids: Ids, metaStruct: boolean): void {
     assert.equal(r.tracerPayload.languageName, 'nodejs');
     assert.match(r.tracerPayload.tracerVersion, /^5\./);
   }
-  assert.deepEqual([root.span.name, root.span.resource, root.span.service, root.span.type, root.span.parentID, root.span.error], ['handler.root', 'GET /orders', 'orders-api', 'web', 0n, 0]);
+  assert.deepEqual(
+    [root.span.name, root.span.resource, root.span.service, root.span.type, root.span.parentID, root.span.error],
+    ['handler.root', 'GET /orders', 'orders-api', 'web', 0n, 0],
+  );
   assert.equal(root.span.meta['customer.tier'], 'gold');
   assert.equal(root.span.meta['http.method'], 'GET');
   assert.match(root.span.meta['_dd.p.tid'] ?? '', /^[0-9a-f]{16}$/);
@@ -129,7 +139,10 @@ test("dd-trace's DogStatsD goes through /dogstatsd/v2/proxy and each point arriv
     for (let i = 0; i < 3; i++) assert.equal((await r.emu.invoke({ dogstatsd: true })).status, 'success');
     await r.emu.shutdown();
     const points = r.intake.metricPoints('tracer.custom.count');
-    assert.equal(points.reduce((n, p) => n + p.value, 0), 3);
+    assert.equal(
+      points.reduce((n, p) => n + p.value, 0),
+      3,
+    );
     assert.ok(points.every((p) => p.tags.includes('via:dd-trace') && p.tags.includes('functionname:test_function')));
     // They came over HTTP: had the route answered 404, dd-trace would have switched to UDP.
     const down = r.logs.find('shutdown complete') as { ingress?: { datagrams?: number } } | undefined;

@@ -12,10 +12,20 @@ import { fixtures, freeTcpPort, layerOpt, portEnv, root } from './helpers.js';
 
 const FAKE = path.join(fixtures, 'fake-runtime');
 const BOOTSTRAP = path.join(root, 'packages', 'lambda-emulator', 'dist', 'src', 'runtime-client', 'bootstrap.js');
-const JAVA_ARGS = ['-XX:MaxHeapSize=445645k', '-XX:-TieredCompilation', '-Dname=with space', '-cp', '/var/runtime/lib/*', 'com.amazonaws.services.lambda.runtime.api.client.AWSLambda', 'index.handler'];
+const JAVA_ARGS = [
+  '-XX:MaxHeapSize=445645k',
+  '-XX:-TieredCompilation',
+  '-Dname=with space',
+  '-cp',
+  '/var/runtime/lib/*',
+  'com.amazonaws.services.lambda.runtime.api.client.AWSLambda',
+  'index.handler',
+];
 
-interface Recorded { args: string[]; env: Record<string, string> }
-
+interface Recorded {
+  args: string[];
+  env: Record<string, string>;
+}
 
 /** One cold start and one invocation through the wrapper of a copy of the layer; what the runtime saw, and the function's log lines. */
 async function run(executionEnv: string, files: string[], env: Record<string, string>, args: string[]): Promise<{ rec: Recorded; lines: string[]; opt: string; status: string }> {
@@ -36,8 +46,16 @@ async function run(executionEnv: string, files: string[], env: Record<string, st
     port: apiPort,
     runtime: { handler: 'index.handler', taskRoot: FAKE, command: path.join(FAKE, 'fake-jvm'), args, executionEnv },
     env: {
-      ...(await portEnv()), DD_API_KEY: 'k', DD_DD_URL: 'http://127.0.0.1:9', DD_APM_DD_URL: 'http://127.0.0.1:9', DD_LOGS_CONFIG_LOGS_DD_URL: 'http://127.0.0.1:9',
-      AWS_LAMBDA_EXEC_WRAPPER: path.join(opt, 'datadog_wrapper'), FAKE_RUNTIME_RECORD: record, FAKE_RUNTIME_BOOTSTRAP: BOOTSTRAP, ...env, ...extra,
+      ...(await portEnv()),
+      DD_API_KEY: 'k',
+      DD_DD_URL: 'http://127.0.0.1:9',
+      DD_APM_DD_URL: 'http://127.0.0.1:9',
+      DD_LOGS_CONFIG_LOGS_DD_URL: 'http://127.0.0.1:9',
+      AWS_LAMBDA_EXEC_WRAPPER: path.join(opt, 'datadog_wrapper'),
+      FAKE_RUNTIME_RECORD: record,
+      FAKE_RUNTIME_BOOTSTRAP: BOOTSTRAP,
+      ...env,
+      ...extra,
     },
     onLog: (l) => {
       if (l.source === 'function') lines.push(l.text);
@@ -53,11 +71,23 @@ async function run(executionEnv: string, files: string[], env: Record<string, st
   }
 }
 
-test('Java: the agent and C1-only go on the JVM\'s command line, -XX:-TieredCompilation goes, the rest keeps its spaces; Lambda-unfit agent features off', async () => {
+test("Java: the agent and C1-only go on the JVM's command line, -XX:-TieredCompilation goes, the rest keeps its spaces; Lambda-unfit agent features off", async () => {
   const { rec, opt, status, lines } = await run('AWS_Lambda_java21', ['java/lib/dd-java-agent.jar'], {}, JAVA_ARGS);
   assert.equal(status, 'success');
-  assert.deepEqual(rec.args, [`-javaagent:${path.join(opt, 'java', 'lib', 'dd-java-agent.jar')}`, '-XX:TieredStopAtLevel=1', '-XX:MaxHeapSize=445645k', '-Dname=with space', '-cp', '/var/runtime/lib/*', 'com.amazonaws.services.lambda.runtime.api.client.AWSLambda', 'index.handler']);
-  assert.deepEqual([rec.env['DD_JMXFETCH_ENABLED'], rec.env['DD_RUNTIME_METRICS_ENABLED'], rec.env['DD_REMOTE_CONFIG_ENABLED'], rec.env['DD_APPSEC_ENABLED']], ['false', 'false', 'false', 'false']);
+  assert.deepEqual(rec.args, [
+    `-javaagent:${path.join(opt, 'java', 'lib', 'dd-java-agent.jar')}`,
+    '-XX:TieredStopAtLevel=1',
+    '-XX:MaxHeapSize=445645k',
+    '-Dname=with space',
+    '-cp',
+    '/var/runtime/lib/*',
+    'com.amazonaws.services.lambda.runtime.api.client.AWSLambda',
+    'index.handler',
+  ]);
+  assert.deepEqual(
+    [rec.env['DD_JMXFETCH_ENABLED'], rec.env['DD_RUNTIME_METRICS_ENABLED'], rec.env['DD_REMOTE_CONFIG_ENABLED'], rec.env['DD_APPSEC_ENABLED']],
+    ['false', 'false', 'false', 'false'],
+  );
   assert.ok(!lines.some((l) => l.includes('[datadog-wrapper]')), 'no debug lines below DD_LOG_LEVEL=debug');
 });
 
@@ -73,15 +103,26 @@ test('.NET: the CLR profiler is found (x64 and arm64) and switched on; without i
   const { rec, opt, status, lines } = await run('AWS_Lambda_dotnet8', files, { DD_LOG_LEVEL: 'DEBUG' }, ['/var/runtime/bootstrap']);
   assert.equal(status, 'success');
   assert.deepEqual(rec.args, ['/var/runtime/bootstrap'], 'arguments unchanged');
-  assert.deepEqual([rec.env['CORECLR_ENABLE_PROFILING'], rec.env['CORECLR_PROFILER'], rec.env['CORECLR_PROFILER_PATH_64'], rec.env['CORECLR_PROFILER_PATH_ARM64'], rec.env['DD_DOTNET_TRACER_HOME']],
-    ['1', '{846F5F1C-F9AE-4B07-969E-05C26BC060D8}', path.join(opt, files[0] as string), path.join(opt, files[1] as string), path.join(opt, 'datadog')]);
-  assert.ok(lines.some((l) => l.startsWith('[datadog-wrapper] configuring the .NET tracer')), 'debug lines at DD_LOG_LEVEL=debug');
+  assert.deepEqual(
+    [
+      rec.env['CORECLR_ENABLE_PROFILING'],
+      rec.env['CORECLR_PROFILER'],
+      rec.env['CORECLR_PROFILER_PATH_64'],
+      rec.env['CORECLR_PROFILER_PATH_ARM64'],
+      rec.env['DD_DOTNET_TRACER_HOME'],
+    ],
+    ['1', '{846F5F1C-F9AE-4B07-969E-05C26BC060D8}', path.join(opt, files[0] as string), path.join(opt, files[1] as string), path.join(opt, 'datadog')],
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('[datadog-wrapper] configuring the .NET tracer')),
+    'debug lines at DD_LOG_LEVEL=debug',
+  );
   const missing = await run('AWS_Lambda_dotnet8', [], {}, ['/var/runtime/bootstrap']);
   assert.equal(missing.status, 'success');
   assert.ok(missing.lines.some((l) => l.includes('the .NET tracer (Datadog.Trace.ClrProfiler.Native.so) is not under')));
 });
 
-test('AppSec: the runtime is pointed at the extension\'s runtime-API proxy when it listens, and left on Lambda\'s API when it does not', async () => {
+test("AppSec: the runtime is pointed at the extension's runtime-API proxy when it listens, and left on Lambda's API when it does not", async () => {
   const off = await run('AWS_Lambda_java21', [], { DD_SERVERLESS_APPSEC_ENABLED: 'true', DD_EXTENSION_RUNTIME_PROXY_PORT: '1' }, []);
   assert.equal(off.status, 'success');
   assert.notEqual(off.rec.env['AWS_LAMBDA_RUNTIME_API'], '127.0.0.1:1');

@@ -27,7 +27,12 @@ export function readAwsAccess(env: Env): AwsAccess {
   const secret = get('AWS_SECRET_ACCESS_KEY');
   const uri = get('AWS_CONTAINER_CREDENTIALS_FULL_URI');
   const endpoints: AwsAccess['endpoints'] = {};
-  for (const [k, v] of [['secretsmanager', 'AWS_ENDPOINT_URL_SECRETS_MANAGER'], ['kms', 'AWS_ENDPOINT_URL_KMS'], ['ssm', 'AWS_ENDPOINT_URL_SSM'], ['all', 'AWS_ENDPOINT_URL']] as const) {
+  for (const [k, v] of [
+    ['secretsmanager', 'AWS_ENDPOINT_URL_SECRETS_MANAGER'],
+    ['kms', 'AWS_ENDPOINT_URL_KMS'],
+    ['ssm', 'AWS_ENDPOINT_URL_SSM'],
+    ['all', 'AWS_ENDPOINT_URL'],
+  ] as const) {
     const value = get(v);
     if (value !== undefined) endpoints[k] = value;
   }

@@ -64,16 +64,56 @@ function readTags(src: Source): [string, string][] {
  * reported as unsupported.
  */
 const LIBRARY_PREFIXES = [
-  'DD_TRACE_', 'DD_PROFILING_', 'DD_RUNTIME_METRICS', 'DD_INSTRUMENTATION_', 'DD_APPSEC_', 'DD_IAST_', 'DD_DBM_',
-  'DD_DATA_STREAMS_', 'DD_DYNAMIC_INSTRUMENTATION_', 'DD_EXCEPTION_', 'DD_CIVISIBILITY_', 'DD_REMOTE_CONFIG',
-  'DD_TELEMETRY_', 'DD_DOTNET_', 'DD_CLR_', 'DD_JMXFETCH_', 'DD_INTEGRATION', 'DD_LAMBDA_', 'DD_COLD_START_',
-  'DD_LOGS_INJECTION', 'DD_AGENT_', 'DD_DOGSTATSD_URL', 'DD_LLMOBS_', 'DD_OPENAI_', 'DD_LANGCHAIN_', 'DD_SPAN_SAMPLING',
+  'DD_TRACE_',
+  'DD_PROFILING_',
+  'DD_RUNTIME_METRICS',
+  'DD_INSTRUMENTATION_',
+  'DD_APPSEC_',
+  'DD_IAST_',
+  'DD_DBM_',
+  'DD_DATA_STREAMS_',
+  'DD_DYNAMIC_INSTRUMENTATION_',
+  'DD_EXCEPTION_',
+  'DD_CIVISIBILITY_',
+  'DD_REMOTE_CONFIG',
+  'DD_TELEMETRY_',
+  'DD_DOTNET_',
+  'DD_CLR_',
+  'DD_JMXFETCH_',
+  'DD_INTEGRATION',
+  'DD_LAMBDA_',
+  'DD_COLD_START_',
+  'DD_LOGS_INJECTION',
+  'DD_AGENT_',
+  'DD_DOGSTATSD_URL',
+  'DD_LLMOBS_',
+  'DD_OPENAI_',
+  'DD_LANGCHAIN_',
+  'DD_SPAN_SAMPLING',
 ];
 const LIBRARY_NAMES = new Set([
-  'DD_FLUSH_TO_LOG', 'DD_MERGE_XRAY_TRACES', 'DD_MIN_COLD_START_DURATION', 'DD_ENCODE_AUTHORIZER_CONTEXT', 'DD_DECODE_AUTHORIZER_CONTEXT',
-  'DD_LOCAL_TESTING', 'DD_CREATE_INFERRED_SPANS', 'DD_SERVERLESS_APPSEC_ENABLED', 'DD_EXPERIMENTAL_ENABLE_PROXY', 'DD_EXTENSION_RUNTIME_PROXY_PORT',
-  'DD_HANDLER', 'DD_TAGS_FROM_ENV', 'DD_ENHANCED_METRICS', 'DD_LOG_INJECTION', 'DD_SOURCE_MAPS', 'DD_GIT_COMMIT_SHA', 'DD_GIT_REPOSITORY_URL',
-  'DD_STARTUP_LOGS', 'DD_PLUGIN', 'DD_SERVERLESS_STREAMING_ENABLED', 'DD_COLD_START_TRACING', 'DD_CAPTURE_LAMBDA_PAYLOAD_MAX_DEPTH',
+  'DD_FLUSH_TO_LOG',
+  'DD_MERGE_XRAY_TRACES',
+  'DD_MIN_COLD_START_DURATION',
+  'DD_ENCODE_AUTHORIZER_CONTEXT',
+  'DD_DECODE_AUTHORIZER_CONTEXT',
+  'DD_LOCAL_TESTING',
+  'DD_CREATE_INFERRED_SPANS',
+  'DD_SERVERLESS_APPSEC_ENABLED',
+  'DD_EXPERIMENTAL_ENABLE_PROXY',
+  'DD_EXTENSION_RUNTIME_PROXY_PORT',
+  'DD_HANDLER',
+  'DD_TAGS_FROM_ENV',
+  'DD_ENHANCED_METRICS',
+  'DD_LOG_INJECTION',
+  'DD_SOURCE_MAPS',
+  'DD_GIT_COMMIT_SHA',
+  'DD_GIT_REPOSITORY_URL',
+  'DD_STARTUP_LOGS',
+  'DD_PLUGIN',
+  'DD_SERVERLESS_STREAMING_ENABLED',
+  'DD_COLD_START_TRACING',
+  'DD_CAPTURE_LAMBDA_PAYLOAD_MAX_DEPTH',
 ]);
 
 /** DD_* variables that are set, that this extension never read, and that no library reads either. */
@@ -128,7 +168,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
     flushTimeoutMs: src.int('FLUSH_TIMEOUT', 30, 1, 3600) * 1000,
     compressionLevel,
     proxyHttps: src.str('PROXY_HTTPS') ?? bootstrap.plain('HTTPS_PROXY') ?? bootstrap.plain('https_proxy'),
-    proxyNoProxy: src.list('PROXY_NO_PROXY', (bootstrap.plain('NO_PROXY') ?? bootstrap.plain('no_proxy') ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    proxyNoProxy: src.list(
+      'PROXY_NO_PROXY',
+      (bootstrap.plain('NO_PROXY') ?? bootstrap.plain('no_proxy') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     httpProtocol: ((): 'http1' | 'http2' | undefined => {
       const v = src.str('HTTP_PROTOCOL')?.toLowerCase();
       if (v === undefined) return undefined;
@@ -219,4 +265,3 @@ function deepFreeze<T>(value: T): Readonly<T> {
   }
   return value;
 }
-

@@ -85,7 +85,10 @@ export class Source {
   list(key: string, def: string[] = [], separators: RegExp = /,/): string[] {
     const v = this.raw(key);
     if (v === undefined) return def;
-    return v.split(separators).map((s) => s.trim()).filter((s) => s !== '');
+    return v
+      .split(separators)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   }
 
   json<T>(key: string, def: T, check: (v: unknown) => v is T): T {
@@ -129,15 +132,34 @@ export class Source {
 }
 
 const LOG_LEVELS: Record<string, LogLevel> = {
-  trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error',
-  critical: 'fatal', fatal: 'fatal', off: 'silent', silent: 'silent',
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  off: 'silent',
+  silent: 'silent',
 };
 
 export function parseBool(v: string): boolean | undefined {
   switch (v.trim().toLowerCase()) {
-    case 'true': case '1': case 'yes': case 'y': case 'on': return true;
-    case 'false': case '0': case 'no': case 'n': case 'off': return false;
-    default: return undefined;
+    case 'true':
+    case '1':
+    case 'yes':
+    case 'y':
+    case 'on':
+      return true;
+    case 'false':
+    case '0':
+    case 'no':
+    case 'n':
+    case 'off':
+      return false;
+    default:
+      return undefined;
   }
 }
 
@@ -145,5 +167,4 @@ export const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 
 /** `{"https://url": ["key1", "key2"]}` (DD_ADDITIONAL_ENDPOINTS, DD_APM_ADDITIONAL_ENDPOINTS). */
 export const isEndpointMap = (v: unknown): v is Record<string, string[]> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) &&
-  Object.values(v).every((keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string'));
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((keys) => Array.isArray(keys) && keys.every((k) => typeof k === 'string'));

@@ -7,8 +7,14 @@ import path from 'node:path';
 import type { parse as ParseYaml } from 'yaml';
 
 /** Keys whose value is structured (lists of objects, maps): kept as JSON text, parsed like the env var. */
-const JSON_KEYS = new Set(['ADDITIONAL_ENDPOINTS', 'LOGS_CONFIG_PROCESSING_RULES', 'LOGS_CONFIG_ADDITIONAL_ENDPOINTS',
-  'APM_REPLACE_TAGS', 'APM_ADDITIONAL_ENDPOINTS', 'OTLP_CONFIG_TRACES_SPAN_NAME_REMAPPINGS']);
+const JSON_KEYS = new Set([
+  'ADDITIONAL_ENDPOINTS',
+  'LOGS_CONFIG_PROCESSING_RULES',
+  'LOGS_CONFIG_ADDITIONAL_ENDPOINTS',
+  'APM_REPLACE_TAGS',
+  'APM_ADDITIONAL_ENDPOINTS',
+  'OTLP_CONFIG_TRACES_SPAN_NAME_REMAPPINGS',
+]);
 
 /** The env name of a YAML path. `apm_config` is irregular in the agent: some keys keep its full prefix. */
 export function yamlKey(segments: readonly string[]): string {

@@ -67,13 +67,16 @@ test('defaults follow Datadog: ports, site URLs, levels, logs on', () => {
 });
 
 test('URLs: DD_DD_URL beats DD_URL, http:// is kept, slashes trimmed, https:// added', () => {
-  const { config } = loadConfig({
-    DD_SITE: 'datadoghq.eu/',
-    DD_APM_DD_URL: 'http://127.0.0.1:9000/',
-    DD_URL: 'https://ignored.example',
-    DD_DD_URL: 'http://127.0.0.1:9001',
-    DD_LOGS_CONFIG_LOGS_DD_URL: 'logs.example:443',
-  }, noYaml);
+  const { config } = loadConfig(
+    {
+      DD_SITE: 'datadoghq.eu/',
+      DD_APM_DD_URL: 'http://127.0.0.1:9000/',
+      DD_URL: 'https://ignored.example',
+      DD_DD_URL: 'http://127.0.0.1:9001',
+      DD_LOGS_CONFIG_LOGS_DD_URL: 'logs.example:443',
+    },
+    noYaml,
+  );
   assert.equal(config.site, 'datadoghq.eu');
   assert.equal(config.urls.apm, 'http://127.0.0.1:9000');
   assert.equal(config.urls.metrics, 'http://127.0.0.1:9001');
@@ -82,15 +85,18 @@ test('URLs: DD_DD_URL beats DD_URL, http:// is kept, slashes trimmed, https:// a
 });
 
 test('forgiving parsing: bad values warn by name, never echo the value, and fall back', () => {
-  const { config, warnings } = loadConfig({
-    DD_APM_RECEIVER_PORT: '99999',
-    DD_DOGSTATSD_PORT: 'abc',
-    DD_LOG_LEVEL: 'loud',
-    DD_ENHANCED_METRICS: 'perhaps',
-    DD_SERVERLESS_FLUSH_STRATEGY: 'periodically,soon',
-    DD_APM_REPLACE_TAGS: '{not json secret-value',
-    DD_FLUSH_TIMEOUT: '-1',
-  }, noYaml);
+  const { config, warnings } = loadConfig(
+    {
+      DD_APM_RECEIVER_PORT: '99999',
+      DD_DOGSTATSD_PORT: 'abc',
+      DD_LOG_LEVEL: 'loud',
+      DD_ENHANCED_METRICS: 'perhaps',
+      DD_SERVERLESS_FLUSH_STRATEGY: 'periodically,soon',
+      DD_APM_REPLACE_TAGS: '{not json secret-value',
+      DD_FLUSH_TIMEOUT: '-1',
+    },
+    noYaml,
+  );
   assert.equal(config.ports.apm, 8126);
   assert.equal(config.ports.dogstatsd, 8125);
   assert.equal(config.logLevel, 'info');
@@ -115,37 +121,44 @@ test('DD_ wins over DATADOG_, log levels map, logs enablement follows both switc
 test('API key whitespace is removed; tags parse with commas or spaces', () => {
   const { config } = loadConfig({ DD_API_KEY: ' abc def\n', DD_TAGS: 'team:a, tier:1 solo' }, noYaml);
   assert.equal(config.apiKey, 'abcdef');
-  assert.deepEqual(config.tags, [['team', 'a'], ['tier', '1'], ['solo', '']]);
+  assert.deepEqual(config.tags, [
+    ['team', 'a'],
+    ['tier', '1'],
+    ['solo', ''],
+  ]);
   assert.deepEqual(loadConfig({ DD_SERVICE_MAPPING: 'lambda_sqs:q, bad' }, noYaml).config.serviceMapping, { lambda_sqs: 'q' });
 });
 
 test('datadog.yaml in LAMBDA_TASK_ROOT is read; the environment wins over it; bad YAML is a warning', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ddcfg-'));
-  writeFileSync(path.join(dir, 'datadog.yaml'), [
-    'site: datadoghq.eu',
-    'env: from-yaml',
-    'service: yaml-svc',
-    'enhanced_metrics: false',
-    'tags: ["a:1", "b:2"]',
-    'apm_config:',
-    '  apm_dd_url: http://apm.example',
-    '  compression_level: 7',
-    '  obfuscation:',
-    '    http:',
-    '      remove_query_string: true',
-    '  replace_tags:',
-    '    - name: http.url',
-    '      pattern: secret',
-    '      repl: x',
-    'logs_config:',
-    '  logs_dd_url: http://logs.example',
-    '  processing_rules:',
-    '    - type: exclude_at_match',
-    '      name: drop',
-    '      pattern: healthcheck',
-    'proxy:',
-    '  https: http://proxy:3128',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'datadog.yaml'),
+    [
+      'site: datadoghq.eu',
+      'env: from-yaml',
+      'service: yaml-svc',
+      'enhanced_metrics: false',
+      'tags: ["a:1", "b:2"]',
+      'apm_config:',
+      '  apm_dd_url: http://apm.example',
+      '  compression_level: 7',
+      '  obfuscation:',
+      '    http:',
+      '      remove_query_string: true',
+      '  replace_tags:',
+      '    - name: http.url',
+      '      pattern: secret',
+      '      repl: x',
+      'logs_config:',
+      '  logs_dd_url: http://logs.example',
+      '  processing_rules:',
+      '    - type: exclude_at_match',
+      '      name: drop',
+      '      pattern: healthcheck',
+      'proxy:',
+      '  https: http://proxy:3128',
+    ].join('\n'),
+  );
   const { config, warnings, yamlFile } = loadConfig({ LAMBDA_TASK_ROOT: dir, DD_SERVICE: 'env-svc' });
   assert.equal(yamlFile, path.join(dir, 'datadog.yaml'));
   assert.deepEqual(warnings, []);
@@ -153,7 +166,10 @@ test('datadog.yaml in LAMBDA_TASK_ROOT is read; the environment wins over it; ba
   assert.equal(config.env, 'from-yaml');
   assert.equal(config.service, 'env-svc');
   assert.equal(config.enhancedMetrics, false);
-  assert.deepEqual(config.tags, [['a', '1'], ['b', '2']]);
+  assert.deepEqual(config.tags, [
+    ['a', '1'],
+    ['b', '2'],
+  ]);
   assert.equal(config.urls.apm, 'http://apm.example');
   assert.equal(config.apmCompressionLevel, 7);
   assert.equal(config.apmObfuscationHttpRemoveQueryString, true);
@@ -179,11 +195,20 @@ test('YAML keys map onto env names, including apm_config irregulars', () => {
 });
 
 test('function tags: ARN, partitions, qualifier, unified tags lowercased service, DD_TAGS override', () => {
-  const { config } = loadConfig({
-    AWS_LAMBDA_FUNCTION_NAME: 'My-Fn', AWS_REGION: 'us-gov-west-1', AWS_LAMBDA_FUNCTION_VERSION: '7',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
-    DD_SERVICE: 'Checkout', DD_ENV: 'prod', DD_VERSION: '1.2', DD_TAGS: 'team:pay,region:override',
-  }, noYaml);
+  const { config } = loadConfig(
+    {
+      AWS_LAMBDA_FUNCTION_NAME: 'My-Fn',
+      AWS_REGION: 'us-gov-west-1',
+      AWS_LAMBDA_FUNCTION_VERSION: '7',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      DD_SERVICE: 'Checkout',
+      DD_ENV: 'prod',
+      DD_VERSION: '1.2',
+      DD_TAGS: 'team:pay,region:override',
+    },
+    noYaml,
+  );
   const tags = functionTags(config, '123456789012');
   assert.equal(tags['function_arn'], 'arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:my-fn');
   assert.equal(tags['functionname'], 'My-Fn');
@@ -202,10 +227,19 @@ test('function tags: ARN, partitions, qualifier, unified tags lowercased service
 });
 
 test('one warning names every DD_* variable that is set but that neither the extension nor a library reads', () => {
-  const { warnings } = loadConfig({
-    DD_API_KEY: 'k', DD_SITE: 'datadoghq.eu', DD_TRACE_ENABLED: 'true', DD_LAMBDA_HANDLER: 'app.handler', DD_MERGE_XRAY_TRACES: 'false',
-    DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'localhost:4318', DD_NOT_A_THING: '1', DD_EMPTY: ' ',
-  }, { readYaml: false });
+  const { warnings } = loadConfig(
+    {
+      DD_API_KEY: 'k',
+      DD_SITE: 'datadoghq.eu',
+      DD_TRACE_ENABLED: 'true',
+      DD_LAMBDA_HANDLER: 'app.handler',
+      DD_MERGE_XRAY_TRACES: 'false',
+      DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'localhost:4318',
+      DD_NOT_A_THING: '1',
+      DD_EMPTY: ' ',
+    },
+    { readYaml: false },
+  );
   const line = warnings.filter((w) => w.startsWith('set but not supported'));
   assert.deepEqual(line, ['set but not supported by this extension, so ignored: DD_NOT_A_THING, DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT']);
   assert.ok(!line[0]?.includes('localhost:4318'), 'names only, never values');

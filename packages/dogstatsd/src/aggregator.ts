@@ -78,7 +78,15 @@ const KIND_OF: Readonly<Record<WireType, ContextKind>> = { c: 'count', g: 'gauge
 
 export class Aggregator implements DsdSink {
   readonly counters: AggregatorCounters = {
-    lines: 0, points: 0, events: 0, serviceChecks: 0, malformed: 0, malformedByReason: {}, overflow: 0, tagsTruncated: 0, deduplicated: 0,
+    lines: 0,
+    points: 0,
+    events: 0,
+    serviceChecks: 0,
+    malformed: 0,
+    malformedByReason: {},
+    overflow: 0,
+    tagsTruncated: 0,
+    deduplicated: 0,
   };
   #contexts = new Map<string, Context>();
   #events: DsdEvent[] = [];
@@ -129,7 +137,11 @@ export class Aggregator implements DsdSink {
     if (kind === 'set') {
       // Packing is not defined for sets: the whole field is one member.
       const ctx = this.#context(fullName, kind, bucket, entry);
-      if (ctx) { ctx.members ??= new Set(); ctx.members.add(values); this.counters.points++; }
+      if (ctx) {
+        ctx.members ??= new Set();
+        ctx.members.add(values);
+        this.counters.points++;
+      }
       return;
     }
     if (values.indexOf(':') === -1) {
@@ -173,14 +185,20 @@ export class Aggregator implements DsdSink {
 
   event(event: DsdEvent): void {
     this.counters.lines++;
-    if (this.#events.length >= MAX_EVENTS) { this.counters.overflow++; return; }
+    if (this.#events.length >= MAX_EVENTS) {
+      this.counters.overflow++;
+      return;
+    }
     this.counters.events++;
     this.#events.push(event);
   }
 
   serviceCheck(check: DsdServiceCheck): void {
     this.counters.lines++;
-    if (this.#checks.length >= MAX_EVENTS) { this.counters.overflow++; return; }
+    if (this.#checks.length >= MAX_EVENTS) {
+      this.counters.overflow++;
+      return;
+    }
     this.counters.serviceChecks++;
     this.#checks.push(check);
   }
@@ -275,7 +293,10 @@ export class Aggregator implements DsdSink {
         }
         continue;
       }
-      if (own.length >= MAX_TAGS) { this.counters.tagsTruncated++; continue; }
+      if (own.length >= MAX_TAGS) {
+        this.counters.tagsTruncated++;
+        continue;
+      }
       own.push(tag);
     }
     let key = [...new Set(own)].sort().join(',');

@@ -11,15 +11,7 @@
 /** Metric types as sent; `h` and `ms` are aggregated as distributions. */
 export type WireType = 'c' | 'g' | 's' | 'd' | 'h' | 'ms';
 
-export type MalformedReason =
-  | 'no_value'
-  | 'empty_name'
-  | 'bad_type'
-  | 'bad_value'
-  | 'bad_sample_rate'
-  | 'bad_timestamp'
-  | 'bad_event'
-  | 'bad_service_check';
+export type MalformedReason = 'no_value' | 'empty_name' | 'bad_type' | 'bad_value' | 'bad_sample_rate' | 'bad_timestamp' | 'bad_event' | 'bad_service_check';
 
 export interface DsdEvent {
   title: string;
@@ -101,7 +93,8 @@ export function parseLine(line: string, sink: DsdSink): void {
     const to = next === -1 ? line.length : next;
     if (to === from) continue;
     switch (line.charCodeAt(from)) {
-      case 64: { // '@'
+      case 64: {
+        // '@'
         rate = Number(line.slice(from + 1, to));
         if (!(rate > 0 && rate <= 1)) return sink.malformed('bad_sample_rate', line);
         break;
@@ -109,7 +102,8 @@ export function parseLine(line: string, sink: DsdSink): void {
       case 35: // '#'
         tags = line.slice(from + 1, to);
         break;
-      case 84: { // 'T'
+      case 84: {
+        // 'T'
         const ts = unixSeconds(line.slice(from + 1, to));
         if (ts === undefined) return sink.malformed('bad_timestamp', line);
         timestamp = ts;
@@ -128,10 +122,19 @@ function advanceUtf8(s: string, from: number, bytes: number): number {
   let n = 0;
   while (n < bytes && i < s.length) {
     const c = s.charCodeAt(i);
-    if (c < 0x80) { n += 1; i += 1; }
-    else if (c < 0x800) { n += 2; i += 1; }
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i += 2; }
-    else { n += 3; i += 1; }
+    if (c < 0x80) {
+      n += 1;
+      i += 1;
+    } else if (c < 0x800) {
+      n += 2;
+      i += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i += 2;
+    } else {
+      n += 3;
+      i += 1;
+    }
   }
   return n === bytes ? i : -1;
 }

@@ -131,15 +131,19 @@ export function eventBody(ev: DsdEvent, tags: string[]): Buffer {
 
 /** Body of `POST /api/v1/check_run`: an array of checks. */
 export function checkRunBody(checks: readonly { check: DsdServiceCheck; tags: string[] }[], defaultHost: string, nowS: number): Buffer {
-  return Buffer.from(JSON.stringify(checks.map(({ check, tags }) => {
-    const o: Record<string, unknown> = {
-      check: check.name,
-      host_name: check.host ?? defaultHost,
-      status: check.status,
-      timestamp: check.timestamp ?? nowS,
-      tags,
-    };
-    if (check.message !== undefined) o['message'] = check.message;
-    return o;
-  })));
+  return Buffer.from(
+    JSON.stringify(
+      checks.map(({ check, tags }) => {
+        const o: Record<string, unknown> = {
+          check: check.name,
+          host_name: check.host ?? defaultHost,
+          status: check.status,
+          timestamp: check.timestamp ?? nowS,
+          tags,
+        };
+        if (check.message !== undefined) o['message'] = check.message;
+        return o;
+      }),
+    ),
+  );
 }

@@ -38,7 +38,10 @@ function metricsNamespace(config: Readonly<Config>, logger: Logger): string | un
   const ns = config.statsdMetricNamespace?.trim().replace(/\.+$/, '');
   if (ns === undefined || ns === '') return undefined;
   if (!NAMESPACE_RE.test(ns)) {
-    logger.warn({ code: 'DSD_ERR_NAMESPACE' satisfies DogStatsDErrorCode, namespace: ns }, 'DD_STATSD_METRIC_NAMESPACE must start with a letter and hold only letters, digits, _ and .; ignored');
+    logger.warn(
+      { code: 'DSD_ERR_NAMESPACE' satisfies DogStatsDErrorCode, namespace: ns },
+      'DD_STATSD_METRIC_NAMESPACE must start with a letter and hold only letters, digits, _ and .; ignored',
+    );
     return undefined;
   }
   return ns;
@@ -49,7 +52,9 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
   const now = opts.now ?? Date.now;
   const exclude = new Set(config.customerMetricsExcludeTags);
   const allTags = Object.entries(opts.tags).map(([k, v]) => `${k}:${v}`);
-  const customTags = Object.entries(opts.tags).filter(([k]) => !exclude.has(k)).map(([k, v]) => `${k}:${v}`);
+  const customTags = Object.entries(opts.tags)
+    .filter(([k]) => !exclude.has(k))
+    .map(([k, v]) => `${k}:${v}`);
   const aggregator = new Aggregator({
     namespace: metricsNamespace(config, logger),
     customTags,
@@ -99,14 +104,17 @@ export function buildDogStatsD(opts: DogStatsDOptions): DogStatsD {
     const d = drops.take({ malformed: c.malformed, overflow: c.overflow, tagsTruncated: c.tagsTruncated });
     const byReason = malformedDrops.take(c.malformedByReason);
     if (total(d) > 0) {
-      logger.warn({
-        code: 'DSD_ERR_DROPPED_INPUT' satisfies DogStatsDErrorCode,
-        malformed: d['malformed'] ?? 0,
-        byReason,
-        overflow: d['overflow'] ?? 0,
-        tagsTruncated: d['tagsTruncated'] ?? 0,
-        sample: aggregator.takeMalformedSample(),
-      }, 'DogStatsD input dropped since the last flush (malformed lines, context or event cap, tags over 100)');
+      logger.warn(
+        {
+          code: 'DSD_ERR_DROPPED_INPUT' satisfies DogStatsDErrorCode,
+          malformed: d['malformed'] ?? 0,
+          byReason,
+          overflow: d['overflow'] ?? 0,
+          tagsTruncated: d['tagsTruncated'] ?? 0,
+          sample: aggregator.takeMalformedSample(),
+        },
+        'DogStatsD input dropped since the last flush (malformed lines, context or event cap, tags over 100)',
+      );
     }
     return (d['malformed'] ?? 0) + (d['overflow'] ?? 0);
   }

@@ -6,7 +6,14 @@ import type { AggregatorOptions, Context } from '../src/aggregator.js';
 
 const NOW_S = 1_700_000_123;
 function agg(over: Partial<AggregatorOptions> = {}): Aggregator {
-  return new Aggregator({ customTags: ['functionname:fn'], extensionTags: ['functionname:fn', 'account_id:1'], maxContexts: 1000, dedupeLibraryEnhanced: true, now: () => NOW_S * 1000, ...over });
+  return new Aggregator({
+    customTags: ['functionname:fn'],
+    extensionTags: ['functionname:fn', 'account_id:1'],
+    maxContexts: 1000,
+    dedupeLibraryEnhanced: true,
+    now: () => NOW_S * 1000,
+    ...over,
+  });
 }
 function feed(a: Aggregator, text: string): Context[] {
   parseDatagram(text, a);
@@ -33,7 +40,10 @@ test('h, ms and d all become distributions; packed values give one sample each; 
 test('a packed line with one bad value is dropped whole', () => {
   const a = agg();
   const cs = feed(a, 'pk:1:x:3|d\nok:1|c');
-  assert.deepEqual(cs.map((c) => c.name), ['ok']);
+  assert.deepEqual(
+    cs.map((c) => c.name),
+    ['ok'],
+  );
   assert.equal(a.counters.malformedByReason.bad_value, 1);
 });
 
@@ -50,7 +60,10 @@ test('10 s buckets: timestamps bucket down, the future is now, no timestamp is n
   // NOW_S = …123 is in bucket …120; …058 and …055 are both in bucket …050.
   const cs = feed(agg(), `t:1|c|T${NOW_S - 65}\nt:1|c|T${NOW_S - 68}\nt:1|c|T${NOW_S + 3600}\nt:1|c`);
   const buckets = byName(cs, 't').map((c) => [c.bucket, c.value]);
-  assert.deepEqual(buckets, [[1_700_000_050, 2], [1_700_000_120, 2]]);
+  assert.deepEqual(buckets, [
+    [1_700_000_050, 2],
+    [1_700_000_120, 2],
+  ]);
 });
 
 test('namespace prefixes names; dd.internal.resource becomes a resource, not a tag; other dd.internal tags vanish', () => {
@@ -60,9 +73,12 @@ test('namespace prefixes names; dd.internal.resource becomes a resource, not a t
   assert.deepEqual(cs[0]?.resources, [{ type: 'database_instance', name: 'db1' }]);
 });
 
-test('the library\'s aws.lambda.enhanced.invocations and .errors are dropped (counted) when the extension counts them', () => {
+test("the library's aws.lambda.enhanced.invocations and .errors are dropped (counted) when the extension counts them", () => {
   const a = agg();
-  const cs = feed(a, 'aws.lambda.enhanced.invocations:1|d|#functionname:fn|T1700000000\naws.lambda.enhanced.errors:1|d\naws.lambda.enhanced.batch_item_failures:2|d\naws.lambda.enhanced.invocations_x:1|d');
+  const cs = feed(
+    a,
+    'aws.lambda.enhanced.invocations:1|d|#functionname:fn|T1700000000\naws.lambda.enhanced.errors:1|d\naws.lambda.enhanced.batch_item_failures:2|d\naws.lambda.enhanced.invocations_x:1|d',
+  );
   assert.deepEqual(cs.map((c) => c.name).sort(), ['aws.lambda.enhanced.batch_item_failures', 'aws.lambda.enhanced.invocations_x']);
   assert.equal(a.counters.deduplicated, 2);
   const kept = feed(agg({ dedupeLibraryEnhanced: false }), 'aws.lambda.enhanced.invocations:1|d');
@@ -77,7 +93,13 @@ test('the library\'s aws.lambda.enhanced.invocations and .errors are dropped (co
 test('context cap: new contexts beyond it are dropped and counted; existing ones keep aggregating', () => {
   const a = agg({ maxContexts: 2 });
   const cs = feed(a, 'a:1|c\nb:1|c\nc:1|c\na:1|c');
-  assert.deepEqual(cs.map((c) => [c.name, c.value]), [['a', 2], ['b', 1]]);
+  assert.deepEqual(
+    cs.map((c) => [c.name, c.value]),
+    [
+      ['a', 2],
+      ['b', 1],
+    ],
+  );
   assert.equal(a.counters.overflow, 1);
 });
 

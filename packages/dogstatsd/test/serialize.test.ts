@@ -15,12 +15,18 @@ function contexts(lines: string[]): Context[] {
 test('series batches respect the item and byte limits and decode strictly', () => {
   const cs = contexts(Array.from({ length: 2500 }, (_, i) => `m${i}:1|c|#k:v`));
   const byItems = seriesBatches(cs);
-  assert.deepEqual(byItems.map((b) => b.points), [1000, 1000, 500]);
+  assert.deepEqual(
+    byItems.map((b) => b.points),
+    [1000, 1000, 500],
+  );
   for (const b of byItems) assert.equal(decodeSeries(b.body).series.length, b.points);
   const byBytes = seriesBatches(cs, 1000, 20_000);
   assert.ok(byBytes.length > 3);
   assert.ok(byBytes.every((b) => b.body.length <= 20_000));
-  assert.equal(byBytes.reduce((n, b) => n + b.points, 0), 2500);
+  assert.equal(
+    byBytes.reduce((n, b) => n + b.points, 0),
+    2500,
+  );
   const s = decodeSeries(byItems[0]?.body ?? Buffer.alloc(0)).series[0];
   assert.deepEqual([s?.type, s?.interval, s?.points], [SERIES_TYPE.count, 10, [{ timestamp: 1_700_000_000, value: 1 }]]);
 });
@@ -28,9 +34,15 @@ test('series batches respect the item and byte limits and decode strictly', () =
 test('sketch batches respect the item limit; each is a valid SketchPayload', () => {
   const cs = contexts(Array.from({ length: 1500 }, (_, i) => `d${i}:${i}|d`));
   const batches = sketchBatches(cs);
-  assert.deepEqual(batches.map((b) => b.points), [1000, 500]);
+  assert.deepEqual(
+    batches.map((b) => b.points),
+    [1000, 500],
+  );
   const decoded = decodeSketches(batches[1]?.body ?? Buffer.alloc(0));
   assert.equal(decoded.sketches.length, 500);
   assert.equal(decoded.sketches[0]?.dogsketches[0]?.cnt, 1n);
-  assert.deepEqual(sketchBatches(cs, 1000, 5_000).every((b) => b.body.length <= 5_000), true);
+  assert.deepEqual(
+    sketchBatches(cs, 1000, 5_000).every((b) => b.body.length <= 5_000),
+    true,
+  );
 });

@@ -36,7 +36,7 @@ function binValue(sk: AgentSketch, q: number): number {
   return NaN;
 }
 
-test('quantiles are within the agent\'s relative accuracy (1/128) on known data', () => {
+test("quantiles are within the agent's relative accuracy (1/128) on known data", () => {
   const sets: Record<string, number[]> = {
     uniform: Array.from({ length: 10_000 }, (_, i) => i + 1),
     exponential: Array.from({ length: 5_000 }, (_, i) => 0.001 * 1.003 ** i),
@@ -79,7 +79,13 @@ test('more than 4096 bins collapse the lowest into the first kept bin, preservin
   for (let i = 0; i < n; i++) sk.insert(GAMMA ** i);
   const bins = sk.bins();
   assert.equal(bins.k.length, BIN_LIMIT);
-  assert.equal(bins.n.reduce((a, b) => a + b, 0), n);
+  assert.equal(
+    bins.n.reduce((a, b) => a + b, 0),
+    n,
+  );
   assert.equal(bins.n[0], 501);
-  assert.deepEqual(bins.k, [...bins.k].sort((a, b) => a - b));
+  assert.deepEqual(
+    bins.k,
+    [...bins.k].sort((a, b) => a - b),
+  );
 });

@@ -17,7 +17,7 @@ const NOW = 1_700_000_005_000;
 
 async function setup(env: Record<string, string> = {}, url?: string): Promise<{ intake: FakeIntake; dsd: DogStatsD; close: () => Promise<void> }> {
   const intake = buildFakeIntake({ apiKey: API_KEY });
-  const base = url ?? await intake.listen();
+  const base = url ?? (await intake.listen());
   const { config } = loadConfig({ DD_API_KEY: API_KEY, DD_DD_URL: base, AWS_LAMBDA_FUNCTION_NAME: 'fn', ...env }, { readYaml: false });
   const dsd = buildDogStatsD({ config, tags: TAGS, logger, now: () => NOW });
   return { intake, dsd, close: () => intake.close() };
@@ -81,7 +81,10 @@ test('5xx: payloads are kept, not retried while the intake backs off, and sent b
     const final = await flush(dsd, 5_000, 'shutdown');
     assert.deepEqual(final, { sent: 3, dropped: 0, pending: 0 });
     const a = intake.metricPoints('a');
-    assert.equal(a.reduce((n, p) => n + p.value, 0), 2);
+    assert.equal(
+      a.reduce((n, p) => n + p.value, 0),
+      2,
+    );
   } finally {
     await close();
   }
@@ -106,7 +109,13 @@ test('malformed lines are counted as dropped input and never stop the good ones'
     dsd.ingest('good:1|c\n\u0000\u0001garbage\nbad:x|c\nalso.good:2|g|#k:v');
     const res = await flush(dsd);
     assert.deepEqual(res, { sent: 2, dropped: 2, pending: 0 });
-    assert.deepEqual(intake.series().map((s) => s.metric).sort(), ['also.good', 'good']);
+    assert.deepEqual(
+      intake
+        .series()
+        .map((s) => s.metric)
+        .sort(),
+      ['also.good', 'good'],
+    );
   } finally {
     await close();
   }
@@ -133,7 +142,10 @@ test('proxy lines and extension points arrive through message()', async () => {
   try {
     const lines = new TextEncoder().encode('my.count:2|c|#version:1.0.0,service:svc,env:test,a:b|c:in-1\n');
     dsd.message?.('trace-agent', { t: 'DSD_LINES', data: lines.buffer.slice(0) as ArrayBuffer });
-    dsd.message?.('lifecycle', { t: 'METRICS', points: [{ name: 'aws.lambda.enhanced.invocations', kind: 'count', value: 1, tags: ['cold_start:true'], timestamp: 1_700_000_001 }] });
+    dsd.message?.('lifecycle', {
+      t: 'METRICS',
+      points: [{ name: 'aws.lambda.enhanced.invocations', kind: 'count', value: 1, tags: ['cold_start:true'], timestamp: 1_700_000_001 }],
+    });
     await flush(dsd);
     assert.equal(intake.metricPoints('my.count')[0]?.value, 2);
     const inv = intake.metricPoints('aws.lambda.enhanced.invocations');
@@ -160,7 +172,7 @@ test('additional endpoints get a copy with their own key', async () => {
   }
 });
 
-test('the library\'s invocations and errors are dropped (the lifecycle unit counts them); kept with DD_ENHANCED_METRICS=false', async () => {
+test("the library's invocations and errors are dropped (the lifecycle unit counts them); kept with DD_ENHANCED_METRICS=false", async () => {
   const { intake, dsd, close } = await setup();
   try {
     for (let i = 0; i < 3; i++) {
@@ -170,7 +182,10 @@ test('the library\'s invocations and errors are dropped (the lifecycle unit coun
     }
     await flush(dsd);
     const inv = intake.sketchPoints('aws.lambda.enhanced.invocations');
-    assert.equal(inv.reduce((n, p) => n + p.count, 0), 3);
+    assert.equal(
+      inv.reduce((n, p) => n + p.count, 0),
+      3,
+    );
     assert.equal(intake.sketchPoints('aws.lambda.enhanced.errors').length, 0);
     assert.equal(dsd.aggregator.counters.deduplicated, 6);
   } finally {
@@ -180,7 +195,10 @@ test('the library\'s invocations and errors are dropped (the lifecycle unit coun
   try {
     off.dsd.ingest('aws.lambda.enhanced.invocations:1|d');
     await flush(off.dsd);
-    assert.equal(off.intake.sketchPoints('aws.lambda.enhanced.invocations').reduce((n, p) => n + p.count, 0), 1);
+    assert.equal(
+      off.intake.sketchPoints('aws.lambda.enhanced.invocations').reduce((n, p) => n + p.count, 0),
+      1,
+    );
   } finally {
     await off.close();
   }
@@ -191,7 +209,10 @@ test('DD_STATSD_METRIC_NAMESPACE prefixes DogStatsD metrics; an invalid one is i
   try {
     ok.dsd.ingest('orders:1|c');
     await flush(ok.dsd);
-    assert.deepEqual(ok.intake.series().map((s) => s.metric), ['shop.orders']);
+    assert.deepEqual(
+      ok.intake.series().map((s) => s.metric),
+      ['shop.orders'],
+    );
   } finally {
     await ok.close();
   }
@@ -199,7 +220,10 @@ test('DD_STATSD_METRIC_NAMESPACE prefixes DogStatsD metrics; an invalid one is i
   try {
     bad.dsd.ingest('orders:1|c');
     await flush(bad.dsd);
-    assert.deepEqual(bad.intake.series().map((s) => s.metric), ['orders']);
+    assert.deepEqual(
+      bad.intake.series().map((s) => s.metric),
+      ['orders'],
+    );
   } finally {
     await bad.close();
   }

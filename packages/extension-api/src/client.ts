@@ -27,7 +27,11 @@ export interface ExtensionClientOptions {
   name: string;
 }
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 export class ExtensionClient {
   readonly #host: string;
@@ -64,12 +68,18 @@ export class ExtensionClient {
 
   async register(events: ('INVOKE' | 'SHUTDOWN')[]): Promise<Registration> {
     const body = JSON.stringify({ events });
-    const r = await this.#call('EXT_ERR_REGISTER', 'POST', '/2020-01-01/extension/register', {
-      'Lambda-Extension-Name': this.#name,
-      'Lambda-Extension-Accept-Feature': 'accountId',
-      'Content-Type': 'application/json',
-      'Content-Length': String(Buffer.byteLength(body)),
-    }, body);
+    const r = await this.#call(
+      'EXT_ERR_REGISTER',
+      'POST',
+      '/2020-01-01/extension/register',
+      {
+        'Lambda-Extension-Name': this.#name,
+        'Lambda-Extension-Accept-Feature': 'accountId',
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(body)),
+      },
+      body,
+    );
     const id = r.headers['lambda-extension-identifier'];
     if (r.status !== 200 || typeof id !== 'string' || id === '') {
       throw new ExtensionApiError('EXT_ERR_REGISTER', `register answered ${r.status}: ${r.body.slice(0, 300)}`, r.status);
@@ -87,23 +97,35 @@ export class ExtensionClient {
 
   async subscribeTelemetry(subscription: TelemetrySubscription): Promise<void> {
     const body = JSON.stringify(subscription);
-    const r = await this.#call('EXT_ERR_SUBSCRIBE', 'PUT', '/2022-07-01/telemetry', {
-      'Lambda-Extension-Identifier': this.#requireId(),
-      'Content-Type': 'application/json',
-      'Content-Length': String(Buffer.byteLength(body)),
-    }, body);
+    const r = await this.#call(
+      'EXT_ERR_SUBSCRIBE',
+      'PUT',
+      '/2022-07-01/telemetry',
+      {
+        'Lambda-Extension-Identifier': this.#requireId(),
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(body)),
+      },
+      body,
+    );
     if (r.status !== 200) throw new ExtensionApiError('EXT_ERR_SUBSCRIBE', `telemetry subscribe answered ${r.status}: ${r.body.slice(0, 300)}`, r.status);
   }
 
   /** Reports that the extension cannot run: the platform fails the init with `errorType`. */
   async initError(errorType: string, message: string): Promise<void> {
     const body = JSON.stringify({ errorMessage: message, errorType });
-    const r = await this.#call('EXT_ERR_INIT_ERROR', 'POST', '/2020-01-01/extension/init/error', {
-      'Lambda-Extension-Identifier': this.#requireId(),
-      'Lambda-Extension-Function-Error-Type': errorType,
-      'Content-Type': 'application/json',
-      'Content-Length': String(Buffer.byteLength(body)),
-    }, body);
+    const r = await this.#call(
+      'EXT_ERR_INIT_ERROR',
+      'POST',
+      '/2020-01-01/extension/init/error',
+      {
+        'Lambda-Extension-Identifier': this.#requireId(),
+        'Lambda-Extension-Function-Error-Type': errorType,
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(body)),
+      },
+      body,
+    );
     if (r.status !== 202 && r.status !== 200) throw new ExtensionApiError('EXT_ERR_INIT_ERROR', `init/error answered ${r.status}: ${r.body.slice(0, 300)}`, r.status);
   }
 
@@ -134,7 +156,12 @@ export function parseNextEvent(body: string): NextEvent {
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const deadlineMs = typeof o['deadlineMs'] === 'number' ? o['deadlineMs'] : NaN;
   if (o['eventType'] === 'INVOKE' && typeof o['requestId'] === 'string' && Number.isFinite(deadlineMs)) {
-    const ev: NextEvent = { eventType: 'INVOKE', requestId: o['requestId'], deadlineMs, invokedFunctionArn: typeof o['invokedFunctionArn'] === 'string' ? o['invokedFunctionArn'] : '' };
+    const ev: NextEvent = {
+      eventType: 'INVOKE',
+      requestId: o['requestId'],
+      deadlineMs,
+      invokedFunctionArn: typeof o['invokedFunctionArn'] === 'string' ? o['invokedFunctionArn'] : '',
+    };
     const t = o['tracing'] as { type?: unknown; value?: unknown } | undefined;
     if (t && typeof t.type === 'string' && typeof t.value === 'string') ev.tracing = { type: t.type, value: t.value };
     return ev;

@@ -12,7 +12,10 @@ test('register (with accountId), subscribe, INVOKE then SHUTDOWN against the emu
   const listener = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
-    req.on('end', () => { received.push(...(JSON.parse(body) as unknown[])); res.end(); });
+    req.on('end', () => {
+      received.push(...(JSON.parse(body) as unknown[]));
+      res.end();
+    });
   });
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
   const port = (listener.address() as { port: number }).port;
@@ -63,7 +66,12 @@ test('a refused registration and a bad subscription are coded errors', async () 
     const client = new ExtensionClient({ runtimeApi: emu.runtimeApi, name: 'ext' });
     await client.register(['INVOKE', 'SHUTDOWN']);
     await assert.rejects(
-      client.subscribeTelemetry({ schemaVersion: '1999-01-01', destination: { protocol: 'HTTP', URI: 'http://sandbox:1/' }, types: ['platform'], buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 } }),
+      client.subscribeTelemetry({
+        schemaVersion: '1999-01-01',
+        destination: { protocol: 'HTTP', URI: 'http://sandbox:1/' },
+        types: ['platform'],
+        buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+      }),
       (e: ExtensionApiError) => e.code === 'EXT_ERR_SUBSCRIBE' && e.status === 400,
     );
     client.close();
@@ -76,11 +84,20 @@ test('a refused registration and a bad subscription are coded errors', async () 
 });
 
 test('/next bodies: both event types parse; anything else is EXT_ERR_BAD_EVENT', () => {
-  assert.deepEqual(parseNextEvent('{"eventType":"INVOKE","requestId":"r","deadlineMs":5,"invokedFunctionArn":"a","tracing":{"type":"X-Amzn-Trace-Id","value":"v"}}'),
-    { eventType: 'INVOKE', requestId: 'r', deadlineMs: 5, invokedFunctionArn: 'a', tracing: { type: 'X-Amzn-Trace-Id', value: 'v' } });
+  assert.deepEqual(parseNextEvent('{"eventType":"INVOKE","requestId":"r","deadlineMs":5,"invokedFunctionArn":"a","tracing":{"type":"X-Amzn-Trace-Id","value":"v"}}'), {
+    eventType: 'INVOKE',
+    requestId: 'r',
+    deadlineMs: 5,
+    invokedFunctionArn: 'a',
+    tracing: { type: 'X-Amzn-Trace-Id', value: 'v' },
+  });
   assert.deepEqual(parseNextEvent('{"eventType":"SHUTDOWN","shutdownReason":"timeout","deadlineMs":9}'), { eventType: 'SHUTDOWN', shutdownReason: 'timeout', deadlineMs: 9 });
   for (const bad of ['', 'nope', '{}', '{"eventType":"INVOKE"}', '{"eventType":"RESTORE","deadlineMs":1}', 'null']) {
-    assert.throws(() => parseNextEvent(bad), (e: ExtensionApiError) => e.code === 'EXT_ERR_BAD_EVENT', bad);
+    assert.throws(
+      () => parseNextEvent(bad),
+      (e: ExtensionApiError) => e.code === 'EXT_ERR_BAD_EVENT',
+      bad,
+    );
   }
 });
 

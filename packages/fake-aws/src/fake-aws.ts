@@ -49,7 +49,11 @@ const TARGETS: Record<string, string> = {
 };
 
 class AwsFault extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -138,9 +142,23 @@ export class FakeAws {
     }
     // aws4 would add and sign Content-Length (absent from the signed list): ignore what the client did not sign.
     const ignore: Record<string, boolean> = { 'content-length': true };
-    const expected = aws4.sign({ host: headers['host'] ?? '', method: req.method ?? 'POST', path: req.url ?? '/', service, region: region as string, headers, body, extraHeadersToIgnore: ignore } as aws4.Request, {
-      accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, ...(creds.sessionToken !== undefined ? { sessionToken: creds.sessionToken } : {}),
-    });
+    const expected = aws4.sign(
+      {
+        host: headers['host'] ?? '',
+        method: req.method ?? 'POST',
+        path: req.url ?? '/',
+        service,
+        region: region as string,
+        headers,
+        body,
+        extraHeadersToIgnore: ignore,
+      } as aws4.Request,
+      {
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        ...(creds.sessionToken !== undefined ? { sessionToken: creds.sessionToken } : {}),
+      },
+    );
     const got = /Signature=([0-9a-f]{64})/.exec(String(expected.headers?.['Authorization'] ?? ''))?.[1];
     if (got !== signature) throw new AwsFault('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
     return { region: region as string, service };
@@ -151,7 +169,7 @@ export class FakeAws {
       case 'secretsmanager.GetSecretValue': {
         const id = String(body['SecretId'] ?? '');
         const value = this.#o.secrets?.[id];
-        if (value === undefined) throw new AwsFault('ResourceNotFoundException', 'Secrets Manager can\'t find the specified secret.');
+        if (value === undefined) throw new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
         return { ARN: id, Name: id.split(':').pop(), SecretString: value, VersionId: 'v1' };
       }
       case 'AmazonSSM.GetParameter': {

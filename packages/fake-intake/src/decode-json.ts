@@ -112,9 +112,11 @@ export function decodeEvent(body: Buffer): EventPayload {
   if (e.title.length > 100) throw schemaError('event.title', `${e.title.length} characters; the API takes at most 100`);
   if (typeof e.text !== 'string') throw schemaError('event.text', 'required string');
   if (e.text.length > 4000) throw schemaError('event.text', `${e.text.length} characters; the API takes at most 4000`);
-  if (e.date_happened !== undefined && (typeof e.date_happened !== 'number' || !Number.isInteger(e.date_happened))) throw schemaError('event.date_happened', 'expected integer seconds');
+  if (e.date_happened !== undefined && (typeof e.date_happened !== 'number' || !Number.isInteger(e.date_happened)))
+    throw schemaError('event.date_happened', 'expected integer seconds');
   if (e.priority !== undefined && e.priority !== 'normal' && e.priority !== 'low') throw schemaError('event.priority', 'expected normal or low');
-  if (e.alert_type !== undefined && (typeof e.alert_type !== 'string' || !alertTypes.has(e.alert_type))) throw schemaError('event.alert_type', `unknown alert type ${JSON.stringify(e.alert_type)}`);
+  if (e.alert_type !== undefined && (typeof e.alert_type !== 'string' || !alertTypes.has(e.alert_type)))
+    throw schemaError('event.alert_type', `unknown alert type ${JSON.stringify(e.alert_type)}`);
   for (const k of ['host', 'aggregation_key', 'source_type_name'] as const) {
     if (e[k] !== undefined && typeof e[k] !== 'string') throw schemaError(`event.${k}`, 'expected a string');
   }

@@ -26,7 +26,11 @@ export interface Fault {
   remove(): void;
 }
 
-interface Entry { rule: FaultRule; hits: number; removed: boolean }
+interface Entry {
+  rule: FaultRule;
+  hits: number;
+  removed: boolean;
+}
 
 export class FaultList {
   readonly #faults: Entry[] = [];

@@ -102,10 +102,15 @@ export async function handleRequest(ctx: HandlerContext, req: http.IncomingMessa
     return;
   }
   if (route.contentTypes && !route.contentTypes.includes(mediaType(req.headers['content-type']))) {
-    reject(400, {
-      code: 'FI_ERR_CONTENT_TYPE',
-      message: `Content-Type "${req.headers['content-type'] ?? ''}" on ${path}; expected ${route.contentTypes.join(' or ')}`,
-    }, wire.length, wire);
+    reject(
+      400,
+      {
+        code: 'FI_ERR_CONTENT_TYPE',
+        message: `Content-Type "${req.headers['content-type'] ?? ''}" on ${path}; expected ${route.contentTypes.join(' or ')}`,
+      },
+      wire.length,
+      wire,
+    );
     return;
   }
   let body: Buffer;

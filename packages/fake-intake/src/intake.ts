@@ -15,19 +15,7 @@ import type { MetricPoint, SketchPoint, SpanRecord } from './queries.js';
 export type { MetricKind, MetricPoint, SketchPoint, SpanRecord } from './queries.js';
 export { PROXY_PATHS, ROUTES } from './routes.js';
 export type { Fault, FaultRule } from './faults.js';
-import type {
-  AgentPayload,
-  CheckRun,
-  EventPayload,
-  LogEntry,
-  PayloadKind,
-  RecordedRequest,
-  Series,
-  SeriesPayload,
-  Sketch,
-  SketchPayload,
-  StatsObject,
-} from './types.js';
+import type { AgentPayload, CheckRun, EventPayload, LogEntry, PayloadKind, RecordedRequest, Series, SeriesPayload, Sketch, SketchPayload, StatsObject } from './types.js';
 
 export interface FakeIntakeOptions {
   /** The accepted API key; any non-empty key when omitted. */

@@ -4,17 +4,7 @@
 
 import { IntakeError } from './errors.js';
 
-export type ScalarType =
-  | 'string'
-  | 'bytes'
-  | 'bool'
-  | 'int32'
-  | 'uint32'
-  | 'sint32'
-  | 'int64'
-  | 'uint64'
-  | 'double'
-  | 'enum';
+export type ScalarType = 'string' | 'bytes' | 'bool' | 'int32' | 'uint32' | 'sint32' | 'int64' | 'uint64' | 'double' | 'enum';
 
 export interface MessageSchema {
   readonly name: string;

@@ -113,11 +113,7 @@ export const DistributionSchema: MessageSchema = {
 
 export const DogsketchSchema: MessageSchema = {
   name: 'Dogsketch',
-  fields: [
-    ...sketchSummary,
-    { no: 7, name: 'k', type: 'sint32', repeated: true },
-    { no: 8, name: 'n', type: 'uint32', repeated: true },
-  ],
+  fields: [...sketchSummary, { no: 7, name: 'k', type: 'sint32', repeated: true }, { no: 8, name: 'n', type: 'uint32', repeated: true }],
 };
 
 export const SketchSchema: MessageSchema = {

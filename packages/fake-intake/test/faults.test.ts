@@ -24,7 +24,10 @@ test('a status fault answers instead of the intake, for `times` requests', async
   assert.deepEqual(statuses, [503, 503, 202]);
   assert.equal(f.hits, 2);
   assert.equal(intake.logs().length, 1, 'only the third request was accepted');
-  assert.deepEqual(intake.requests().map((r) => r.fault ?? 'none'), ['status 503', 'status 503', 'none']);
+  assert.deepEqual(
+    intake.requests().map((r) => r.fault ?? 'none'),
+    ['status 503', 'status 503', 'none'],
+  );
 });
 
 test('a fault matches by path or RegExp and can be removed', async () => {
@@ -65,5 +68,8 @@ test('waitFor resolves when the predicate holds and rejects on timeout', async (
   await post(`${intake.url}/api/v2/logs`, log, h);
   await post(`${intake.url}/api/v2/logs`, log, h);
   await waiting;
-  await assert.rejects(intake.waitFor((i) => i.logs().length >= 5, 50), /not met within 50 ms/);
+  await assert.rejects(
+    intake.waitFor((i) => i.logs().length >= 5, 50),
+    /not met within 50 ms/,
+  );
 });

@@ -66,12 +66,7 @@ export interface Posted {
   body: string;
 }
 
-export async function post(
-  url: string,
-  body: Buffer | string,
-  headers: Record<string, string>,
-  method = 'POST',
-): Promise<Posted> {
+export async function post(url: string, body: Buffer | string, headers: Record<string, string>, method = 'POST'): Promise<Posted> {
   const res = await fetch(url, { method, body: method === 'GET' ? null : body, headers });
   return { status: res.status, body: await res.text() };
 }

@@ -46,8 +46,8 @@ function agentPayload(): Record<string, unknown> {
                 duration: '2500000',
                 error: 1,
                 type: 'serverless',
-                meta: { request_id: 'r-1', 'ünïcode': 'välue' },
-                metrics: { '_sampling_priority_v1': 1, x: -2.5 },
+                meta: { request_id: 'r-1', ünïcode: 'välue' },
+                metrics: { _sampling_priority_v1: 1, x: -2.5 },
                 spanLinks: [{ traceID: '5', spanID: '6', attributes: { k: 'v' }, flags: 2147483649 }],
               },
             ],
@@ -75,8 +75,8 @@ for (const [encoding, encode] of Object.entries(encoders)) {
     assert.equal(span.start, 1732180000123456789n);
     assert.equal(span.duration, 2500000n);
     assert.equal(span.error, 1);
-    assert.deepEqual(span.meta, { request_id: 'r-1', 'ünïcode': 'välue' });
-    assert.deepEqual(span.metrics, { '_sampling_priority_v1': 1, x: -2.5 });
+    assert.deepEqual(span.meta, { request_id: 'r-1', ünïcode: 'välue' });
+    assert.deepEqual(span.metrics, { _sampling_priority_v1: 1, x: -2.5 });
     assert.equal(span.spanLinks[0]!.flags, 2147483649);
     assert.equal(chunk.origin, 'lambda');
     assert.equal(chunk.priority, 1);
@@ -150,7 +150,22 @@ test('stats (msgpack StatsPayload) round-trip with 64-bit nanoseconds', async ()
             {
               Start: new Uint64BE('1732180000000000000'),
               Duration: 10_000_000_000,
-              Stats: [{ Service: 'svc', Name: 'aws.lambda', Resource: 'r', HTTPStatusCode: 200, Hits: 3, Errors: 1, Duration: 900, TopLevelHits: 3, OkSummary: Buffer.from([1, 2]), ErrorSummary: null, Synthetics: false, PeerTags: null }],
+              Stats: [
+                {
+                  Service: 'svc',
+                  Name: 'aws.lambda',
+                  Resource: 'r',
+                  HTTPStatusCode: 200,
+                  Hits: 3,
+                  Errors: 1,
+                  Duration: 900,
+                  TopLevelHits: 3,
+                  OkSummary: Buffer.from([1, 2]),
+                  ErrorSummary: null,
+                  Synthetics: false,
+                  PeerTags: null,
+                },
+              ],
             },
           ],
         },
@@ -203,7 +218,16 @@ test('series v2 JSON round-trip and metric point query', async () => {
 test('logs JSON round-trip', async () => {
   intake.reset();
   const logs = [
-    { message: 'hello', ddsource: 'lambda', ddtags: 'env:prod', hostname: 'arn:aws:lambda:us-east-1:1:function:f', service: 'f', status: 'info', timestamp: 1732180000123, lambda: { arn: 'x', request_id: 'r-1' } },
+    {
+      message: 'hello',
+      ddsource: 'lambda',
+      ddtags: 'env:prod',
+      hostname: 'arn:aws:lambda:us-east-1:1:function:f',
+      service: 'f',
+      status: 'info',
+      timestamp: 1732180000123,
+      lambda: { arn: 'x', request_id: 'r-1' },
+    },
     { message: 'second', status: 'error' },
   ];
   const res = await post(`${intake.url}/api/v2/logs`, encoders.gzip!(Buffer.from(JSON.stringify(logs))), {

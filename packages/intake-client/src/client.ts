@@ -11,10 +11,8 @@ import type { PostTimeouts, Transport } from './transport.js';
 
 export { bypassesProxy } from './transport.js';
 
-export type ClientConfig = Pick<
-  Config,
-  'apiKey' | 'proxyHttps' | 'proxyNoProxy' | 'tlsCertFile' | 'skipSslValidation' | 'flushTimeoutMs'
-> & Partial<Pick<Config, 'kmsApiKey' | 'apiKeySecretArn' | 'apiKeySsmArn'>>;
+export type ClientConfig = Pick<Config, 'apiKey' | 'proxyHttps' | 'proxyNoProxy' | 'tlsCertFile' | 'skipSslValidation' | 'flushTimeoutMs'> &
+  Partial<Pick<Config, 'kmsApiKey' | 'apiKeySecretArn' | 'apiKeySsmArn'>>;
 
 /** An AWS key source is set and its key has not arrived yet (the supervisor resolves it): hold data. */
 export function keyPending(config: Readonly<ClientConfig>): boolean {
@@ -53,8 +51,7 @@ export interface IntakeRequest {
 }
 
 export type IntakeOutcome =
-  | { ok: true; status: number; attempts: number; wireBytes: number }
-  | { ok: false; retryable: boolean; status: number | undefined; attempts: number; error: IntakeClientError };
+  { ok: true; status: number; attempts: number; wireBytes: number } | { ok: false; retryable: boolean; status: number | undefined; attempts: number; error: IntakeClientError };
 
 export interface IntakeClient {
   send(req: IntakeRequest): Promise<IntakeOutcome>;
@@ -86,7 +83,9 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
       const apiKey = req.apiKey ?? config.apiKey;
       if (apiKey === undefined || apiKey === '') {
         const pending = keyPending(config);
-        const why = pending ? 'the Datadog API key is still being resolved from AWS; payload kept' : 'no Datadog API key is configured (DD_API_KEY, DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN or DD_KMS_API_KEY); payload not sent';
+        const why = pending
+          ? 'the Datadog API key is still being resolved from AWS; payload kept'
+          : 'no Datadog API key is configured (DD_API_KEY, DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN or DD_KMS_API_KEY); payload not sent';
         return { ok: false, retryable: pending, status: undefined, attempts: 0, error: new IntakeClientError('IC_ERR_NO_API_KEY', why) };
       }
       const url = new URL(req.url);
@@ -115,7 +114,13 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
         } catch (err) {
           if (err instanceof IntakeClientError) return { ok: false, retryable: false, status: undefined, attempts: n, error: err };
           const e = err as Error & { code?: string };
-          last = { ok: false, retryable: true, status: undefined, attempts: n, error: new IntakeClientError('IC_ERR_UNAVAILABLE', `${url.host}${url.pathname}: ${e.code ?? e.name}: ${e.message}`, { cause: err }) };
+          last = {
+            ok: false,
+            retryable: true,
+            status: undefined,
+            attempts: n,
+            error: new IntakeClientError('IC_ERR_UNAVAILABLE', `${url.host}${url.pathname}: ${e.code ?? e.name}: ${e.message}`, { cause: err }),
+          };
         }
         logger.debug({ url: `${url.host}${url.pathname}`, attempt: n, status: last.status, err: last.error.message }, 'intake attempt failed');
         if (n < max) {
@@ -123,7 +128,15 @@ export function buildIntakeClient(opts: IntakeClientOptions): IntakeClient {
           if (backoff > 0) await sleep(backoff);
         }
       }
-      return last ?? { ok: false, retryable: true, status: undefined, attempts: 0, error: new IntakeClientError('IC_ERR_DEADLINE', `${url.pathname}: flush deadline passed before the payload could be sent`) };
+      return (
+        last ?? {
+          ok: false,
+          retryable: true,
+          status: undefined,
+          attempts: 0,
+          error: new IntakeClientError('IC_ERR_DEADLINE', `${url.pathname}: flush deadline passed before the payload could be sent`),
+        }
+      );
     },
     close() {
       transport.close();

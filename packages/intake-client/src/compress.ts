@@ -9,7 +9,10 @@ import { promisify } from 'node:util';
 
 export type Encoding = 'zstd' | 'gzip' | 'identity';
 
-interface ZstdOptions { params: Record<number, number>; pledgedSrcSize?: number }
+interface ZstdOptions {
+  params: Record<number, number>;
+  pledgedSrcSize?: number;
+}
 type ZstdCompress = (buf: Buffer, opts: ZstdOptions, cb: (err: Error | null, out: Buffer) => void) => void;
 type ZstdCompressSync = (buf: Buffer, opts: ZstdOptions) => Buffer;
 

@@ -111,11 +111,19 @@ export class Outbox {
       while (next < queue.length) {
         const p = queue[next++];
         if (!p) break;
-        if (down && !final) { dropped += this.#keep(p); continue; }
+        if (down && !final) {
+          dropped += this.#keep(p);
+          continue;
+        }
         const out: IntakeOutcome = await this.#o.client.send({ ...p.request, deadline, attempts: final ? Infinity : 1 });
-        if (out.ok) { sent += p.count; succeeded = true; continue; }
+        if (out.ok) {
+          sent += p.count;
+          succeeded = true;
+          continue;
+        }
         if (out.retryable) {
-          if (!down) this.#o.logger.warn({ code: out.error.code, what: p.what, status: out.status }, `intake unavailable, keeping payloads for a later flush: ${out.error.message}`);
+          if (!down)
+            this.#o.logger.warn({ code: out.error.code, what: p.what, status: out.status }, `intake unavailable, keeping payloads for a later flush: ${out.error.message}`);
           down = true;
           dropped += this.#keep(p);
           continue;
@@ -154,25 +162,31 @@ export class Outbox {
     const p = this.#kept.shift();
     if (!p) return;
     this.#keptBytes -= p.request.body.length;
-    this.#probe = this.#o.client.send({ ...p.request, deadline: this.#now() + PROBE_DEADLINE_MS, attempts: 1 }).then((out) => {
-      if (out.ok) {
-        this.#probeSent += p.count;
-        this.#close();
-      } else if (out.retryable) {
-        this.#probeDropped += this.#keep(p, true);
-        this.#trip();
-      } else {
-        // The intake answered: it is up, this payload is refused.
-        this.#probeDropped += p.count;
-        this.#o.logger.error({ code: out.error.code, what: p.what, status: out.status, count: p.count }, `payload dropped: ${out.error.message}`);
-        this.#close();
-      }
-    }, () => {
-      this.#probeDropped += this.#keep(p, true);
-      this.#trip();
-    }).finally(() => {
-      this.#probe = undefined;
-    });
+    this.#probe = this.#o.client
+      .send({ ...p.request, deadline: this.#now() + PROBE_DEADLINE_MS, attempts: 1 })
+      .then(
+        (out) => {
+          if (out.ok) {
+            this.#probeSent += p.count;
+            this.#close();
+          } else if (out.retryable) {
+            this.#probeDropped += this.#keep(p, true);
+            this.#trip();
+          } else {
+            // The intake answered: it is up, this payload is refused.
+            this.#probeDropped += p.count;
+            this.#o.logger.error({ code: out.error.code, what: p.what, status: out.status, count: p.count }, `payload dropped: ${out.error.message}`);
+            this.#close();
+          }
+        },
+        () => {
+          this.#probeDropped += this.#keep(p, true);
+          this.#trip();
+        },
+      )
+      .finally(() => {
+        this.#probe = undefined;
+      });
   }
 
   /** Keep `p` for later (first in line with `front`); returns how many items had to be dropped to stay in bounds (oldest first). */

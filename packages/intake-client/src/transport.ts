@@ -73,7 +73,8 @@ class TunnelAgent extends https.Agent {
   override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, cb: (err: Error | null, socket?: Duplex) => void): undefined {
     const target = `${options.host ?? ''}:${options.port ?? 443}`;
     const headers: Record<string, string> = { host: target };
-    if (this.#proxy.username !== '') headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(this.#proxy.username)}:${decodeURIComponent(this.#proxy.password)}`).toString('base64')}`;
+    if (this.#proxy.username !== '')
+      headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(this.#proxy.username)}:${decodeURIComponent(this.#proxy.password)}`).toString('base64')}`;
     const req = http.request({ host: this.#proxy.hostname, port: Number(this.#proxy.port || 80), method: 'CONNECT', path: target, headers });
     req.once('connect', (res, socket) => {
       if (res.statusCode !== 200) {

@@ -28,7 +28,12 @@ const config: ClientConfig = {
 };
 const logger = createLogger({ level: 'silent', bindings: { component: 'test' } });
 
-interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
 /** What the server answers, one entry per request (the last one repeats); 'reset' destroys the socket, 'hang' never answers. */
 type Script = ({ status: number; body?: string } | 'reset' | 'hang')[];
 
@@ -216,7 +221,7 @@ test('DD_PROXY_HTTPS: HTTPS through a CONNECT tunnel (reused across sends, with 
   proxy.on('connect', (r: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     connects.push({ target: r.url ?? '', auth: r.headers['proxy-authorization'] });
     const [host, port] = (r.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : host ?? '', () => {
+    const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : (host ?? ''), () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(client);

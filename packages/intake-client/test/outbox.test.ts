@@ -24,7 +24,11 @@ function client(answer: (req: IntakeRequest) => 'ok' | 'retry' | 'reject'): Inta
   };
 }
 
-const parcel = (body: string, count = 1): Parcel => ({ what: 'series', count, request: { url: 'http://x/api', body: Buffer.from(body), contentType: 'application/json', encoding: 'gzip', level: 0 } });
+const parcel = (body: string, count = 1): Parcel => ({
+  what: 'series',
+  count,
+  request: { url: 'http://x/api', body: Buffer.from(body), contentType: 'application/json', encoding: 'gzip', level: 0 },
+});
 const deadline = (): number => Date.now() + 1_000;
 
 test('the first retryable failure keeps the rest untried and opens the breaker; open, flushes try nothing; the final one tries everything', async () => {

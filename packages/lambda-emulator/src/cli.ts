@@ -74,8 +74,12 @@ const emu = new LambdaEmulator({
   env,
   onLog: (l) => process.stderr.write(`${l.source === 'function' ? '' : `[${l.name}] `}${l.text}\n`),
 });
-if (emu.limits.applied) process.stderr.write(`emulator: Lambda limits on (cgroup v${emu.limits.cgroupVersion}): ${emu.limits.cpuQuotaCores?.toFixed(3)} of a core, ${emu.limits.memoryMB} MB\n`);
-const cpuText = (cpu: Record<string, number>): string => Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+if (emu.limits.applied)
+  process.stderr.write(`emulator: Lambda limits on (cgroup v${emu.limits.cgroupVersion}): ${emu.limits.cpuQuotaCores?.toFixed(3)} of a core, ${emu.limits.memoryMB} MB\n`);
+const cpuText = (cpu: Record<string, number>): string =>
+  Object.entries(cpu)
+    .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+    .join(', ');
 emu.telemetry.onEvent((e) => {
   if (values.telemetry) process.stderr.write(`TELEMETRY ${JSON.stringify(e)}\n`);
   const r = e.record as Record<string, any>;
@@ -114,7 +118,16 @@ if (values.http) {
   for (let i = 0; i < Number(values.invoke) && init.status === 'success'; i++) {
     const r = await emu.invoke(payload);
     process.stderr.write(`CPU RequestId: ${r.requestId}\t${cpuText(r.cpuMs)}\n`);
-    console.log(JSON.stringify({ requestId: r.requestId, status: r.status, durationMs: r.durationMs, postRuntimeMs: r.postRuntimeMs, cpuMs: r.cpuMs, response: r.payload.toString('utf8').slice(0, 2000) }));
+    console.log(
+      JSON.stringify({
+        requestId: r.requestId,
+        status: r.status,
+        durationMs: r.durationMs,
+        postRuntimeMs: r.postRuntimeMs,
+        cpuMs: r.cpuMs,
+        response: r.payload.toString('utf8').slice(0, 2000),
+      }),
+    );
   }
   await stop();
 }

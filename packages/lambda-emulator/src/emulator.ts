@@ -158,7 +158,10 @@ export class LambdaEmulator {
     const files = listExtensionFiles(this.#o.optDir);
     // A new sandbox: fresh limits and counters; CPU is counted from each leaf's usage before spawn.
     this.#limits.newSandbox();
-    const cpu0 = this.#limits.cpuMs({ name: 'runtime', pid: undefined }, files.map((f) => ({ name: path.basename(f), pid: undefined })));
+    const cpu0 = this.#limits.cpuMs(
+      { name: 'runtime', pid: undefined },
+      files.map((f) => ({ name: path.basename(f), pid: undefined })),
+    );
     for (const name of this.#o.attachExtensions ?? []) sb.extensions.push(newExtension(name, true));
     for (const file of files) sb.extensions.push(launchExtension(sb, file, this.extensionEnv()));
 
@@ -173,7 +176,7 @@ export class LambdaEmulator {
     // An extension that never registered, or died before calling /next, fails the init.
     for (const e of sb.extensions) {
       if (sb.initError !== undefined) break;
-      if (e.external && e.proc && !e.proc.alive) sb.initError = e.state === 'init-error' ? e.errorType ?? 'Extension.InitError' : 'Extension.Crash';
+      if (e.external && e.proc && !e.proc.alive) sb.initError = e.state === 'init-error' ? (e.errorType ?? 'Extension.InitError') : 'Extension.Crash';
       else if (e.state === 'init-error' || e.state === 'exit-error') sb.initError = e.errorType ?? 'Extension.InitError';
     }
     const durationMs = performance.now() - sb.initStartedAt;

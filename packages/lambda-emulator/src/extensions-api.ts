@@ -51,7 +51,10 @@ export async function register(sb: Sandbox, req: http.IncomingMessage, res: http
   ext.events = new Set(events as EventType[]);
   ext.state = 'registered';
   ext.registeredAt = performance.now();
-  const wantsAccount = (header(req, 'lambda-extension-accept-feature') ?? '').split(',').map((s) => s.trim()).includes('accountId');
+  const wantsAccount = (header(req, 'lambda-extension-accept-feature') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .includes('accountId');
   res.setHeader('lambda-extension-identifier', ext.id);
   sendJson(res, 200, {
     functionName: sb.o.functionName,

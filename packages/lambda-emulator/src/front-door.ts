@@ -102,7 +102,10 @@ export function toEvent(source: EventSource, req: HttpRequestLike, ctx: { accoun
     case 'apigw-v2':
     case 'function-url': {
       const h = single(req.headers);
-      const cookies = h.cookie?.split(';').map((c) => c.trim()).filter(Boolean);
+      const cookies = h.cookie
+        ?.split(';')
+        .map((c) => c.trim())
+        .filter(Boolean);
       delete h.cookie;
       const fnUrl = source === 'function-url';
       const apiId = fnUrl ? 'emulatorurlid' : 'emulator';
@@ -166,7 +169,14 @@ export function fromResult(source: EventSource, r: InvokeResponse): HttpResponse
     }
     return badGateway('Internal server error');
   }
-  const v = value as { statusCode: unknown; headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]>; cookies?: string[]; body?: unknown; isBase64Encoded?: boolean };
+  const v = value as {
+    statusCode: unknown;
+    headers?: Record<string, unknown>;
+    multiValueHeaders?: Record<string, unknown[]>;
+    cookies?: string[];
+    body?: unknown;
+    isBase64Encoded?: boolean;
+  };
   const status = Number(v.statusCode);
   if (!Number.isInteger(status) || status < 100 || status > 599) return badGateway('Internal server error');
   const headers: Record<string, string | string[]> = {};
@@ -197,7 +207,17 @@ export function buildFrontDoor(opts: FrontDoorOptions): FrontDoor {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const event = toEvent(opts.source, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks), ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}) }, ctx);
+      const event = toEvent(
+        opts.source,
+        {
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+          ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
+        },
+        ctx,
+      );
       let answered = false;
       const answer = (r: InvokeResponse): void => {
         if (answered) return;
@@ -206,7 +226,9 @@ export function buildFrontDoor(opts: FrontDoorOptions): FrontDoor {
         res.writeHead(out.status, { ...out.headers, 'content-length': out.body.length });
         res.end(out.body);
       };
-      opts.emulator.invoke(event, { onResponse: answer }).then(answer, (err: Error) => answer({ requestId: '', payload: Buffer.alloc(0), error: { errorType: 'Emulator', errorMessage: err.message } }));
+      opts.emulator
+        .invoke(event, { onResponse: answer })
+        .then(answer, (err: Error) => answer({ requestId: '', payload: Buffer.alloc(0), error: { errorType: 'Emulator', errorMessage: err.message } }));
     });
   });
   return {

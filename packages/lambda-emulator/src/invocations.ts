@@ -8,7 +8,9 @@ import { round3 } from './http-util.js';
 
 /** An X-Ray trace header as Lambda passes it: Root=1-<epoch hex>-<96-bit hex>;Parent=<64-bit hex>;Sampled=1. */
 export function newTraceHeader(): string {
-  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=1`;
 }
 
@@ -146,7 +148,7 @@ export function emitRuntimeDone(sb: Sandbox, inv: Invocation): void {
     status,
     ...(status !== 'success' ? { errorType: inv.errorType ?? inv.response?.error?.errorType ?? 'Runtime.Unknown' } : {}),
     // Bytes the runtime produced: none when the platform ended the invocation itself.
-    metrics: { durationMs: round3(end - inv.startedAt), producedBytes: status === 'timeout' || status === 'failure' ? 0 : inv.response?.payload.length ?? 0 },
+    metrics: { durationMs: round3(end - inv.startedAt), producedBytes: status === 'timeout' || status === 'failure' ? 0 : (inv.response?.payload.length ?? 0) },
     spans: [
       { name: 'responseLatency', start: inv.startDate.toISOString(), durationMs: round3(end - inv.startedAt) },
       { name: 'responseDuration', start: new Date(inv.startDate.getTime() + (end - inv.startedAt)).toISOString(), durationMs: 0 },
@@ -184,7 +186,7 @@ export function report(sb: Sandbox, inv: Invocation, endedAt: number, init: Init
         billedDurationMs: Math.ceil(durationMs),
         memorySizeMB: sb.o.memoryMB,
         // Lambda reports the limit itself when the sandbox ran out of memory.
-        maxMemoryUsedMB: inv.oom ? sb.o.memoryMB : sb.limits.peakMB() ?? Math.ceil(sb.processes().reduce((s, p) => s + p.peakRssMB(), 0)),
+        maxMemoryUsedMB: inv.oom ? sb.o.memoryMB : (sb.limits.peakMB() ?? Math.ceil(sb.processes().reduce((s, p) => s + p.peakRssMB(), 0))),
         ...(initDurationMs !== undefined ? { initDurationMs: round3(initDurationMs) } : {}),
       },
       tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
@@ -207,7 +209,18 @@ export function report(sb: Sandbox, inv: Invocation, endedAt: number, init: Init
 export function failedInitResult(init: InitResult, opts: InvokeOptions): InvokeResult {
   const requestId = opts.requestId ?? randomUUID();
   const error = { errorType: init.errorType ?? 'Runtime.Unknown', errorMessage: `init ${init.status}: ${init.errorType ?? ''}`.trim() };
-  const r: InvokeResult = { requestId, payload: Buffer.from(JSON.stringify(error)), error, status: 'failure', durationMs: 0, runtimeMs: undefined, postRuntimeMs: undefined, init, reset: true, cpuMs: {} };
+  const r: InvokeResult = {
+    requestId,
+    payload: Buffer.from(JSON.stringify(error)),
+    error,
+    status: 'failure',
+    durationMs: 0,
+    runtimeMs: undefined,
+    postRuntimeMs: undefined,
+    init,
+    reset: true,
+    cpuMs: {},
+  };
   opts.onResponse?.(r);
   return r;
 }

@@ -76,9 +76,7 @@ export class SandboxProcess {
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
     if (spec.telemetryFd) stdio.push('pipe');
     const join = spec.cgroupProcs ?? [];
-    const [command, args] = join.length === 0
-      ? [spec.command, spec.args]
-      : ['/bin/sh', ['-c', JOIN, 'sh', String(join.length), ...join, spec.command, ...spec.args]];
+    const [command, args] = join.length === 0 ? [spec.command, spec.args] : ['/bin/sh', ['-c', JOIN, 'sh', String(join.length), ...join, spec.command, ...spec.args]];
     this.child = spawn(command, args, { env: spec.env, cwd: spec.cwd, stdio, detached: true });
     live.add(this);
     this.exited = new Promise((resolve) => {

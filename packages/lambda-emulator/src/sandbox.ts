@@ -12,7 +12,17 @@ import { sendEvent, sleep } from './http-util.js';
 export type ResolvedOptions = Required<
   Pick<
     EmulatorOptions,
-    'functionName' | 'functionVersion' | 'memoryMB' | 'timeoutMs' | 'region' | 'accountId' | 'architecture' | 'initializationType' | 'logFormat' | 'initTimeoutMs' | 'maxConcurrency'
+    | 'functionName'
+    | 'functionVersion'
+    | 'memoryMB'
+    | 'timeoutMs'
+    | 'region'
+    | 'accountId'
+    | 'architecture'
+    | 'initializationType'
+    | 'logFormat'
+    | 'initTimeoutMs'
+    | 'maxConcurrency'
   >
 > &
   EmulatorOptions;

@@ -26,7 +26,7 @@ export function startRuntime(sb: Sandbox, runtimeApi: string): void {
     return;
   }
   let command = rt.command ?? rt.nodePath ?? process.execPath;
-  let args = rt.command ? rt.args ?? [] : [BOOTSTRAP];
+  let args = rt.command ? (rt.args ?? []) : [BOOTSTRAP];
   // As Lambda's managed runtimes do: AWS_LAMBDA_EXEC_WRAPPER runs with the runtime's command as arguments.
   const wrapper = sb.o.env?.['AWS_LAMBDA_EXEC_WRAPPER'];
   if (wrapper !== undefined && wrapper !== '') {

@@ -91,7 +91,7 @@ export class Subscriber {
     if (this.#bytes <= cap) return;
     let records = 0;
     let bytes = 0;
-    for (let i = 0; i < this.#items.length && this.#bytes > cap; ) {
+    for (let i = 0; i < this.#items.length && this.#bytes > cap;) {
       const it = this.#items[i]!;
       if (it.event.type === 'function' || it.event.type === 'extension') {
         this.#items.splice(i, 1);

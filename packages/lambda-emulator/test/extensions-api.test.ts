@@ -23,7 +23,10 @@ test('register: identifier header, function info, accountId only when the featur
   const n2 = next(emu.runtimeApi, b.headers.get('lambda-extension-identifier')!);
   const r = await init;
   assert.equal(r.status, 'success');
-  assert.deepEqual(r.extensions.map((e) => e.name), ['ext', 'ext2']);
+  assert.deepEqual(
+    r.extensions.map((e) => e.name),
+    ['ext', 'ext2'],
+  );
   assert.ok(r.extensions.every((e) => e.registerMs !== undefined && e.readyMs! >= e.registerMs!));
   const closing = emu.close();
   assert.equal((await n1).json.eventType, 'SHUTDOWN');
@@ -31,7 +34,10 @@ test('register: identifier header, function info, accountId only when the featur
   void next(emu.runtimeApi, a.headers.get('lambda-extension-identifier')!).catch(() => undefined);
   void next(emu.runtimeApi, b.headers.get('lambda-extension-identifier')!).catch(() => undefined);
   await closing;
-  assert.deepEqual(emu.shutdowns[0]!.extensions.map((e) => e.killed), [false, false]);
+  assert.deepEqual(
+    emu.shutdowns[0]!.extensions.map((e) => e.killed),
+    [false, false],
+  );
 });
 
 test('register: the documented 403 error types and 400 for a malformed body', async () => {
@@ -128,7 +134,13 @@ test('init/error fails the init with the reported type; exit/error needs the err
   const id = (await register(base, 'ext')).headers.get('lambda-extension-identifier')!;
   let r = await api(base, 'POST', '/2020-01-01/extension/init/error', { 'Lambda-Extension-Identifier': id }, { errorMessage: 'x' });
   assert.deepEqual([r.status, r.json.errorType], [400, 'Extension.MissingHeader']);
-  r = await api(base, 'POST', '/2020-01-01/extension/init/error', { 'Lambda-Extension-Identifier': id, 'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid' }, { errorMessage: 'bad config', errorType: 'Extension.ConfigInvalid' });
+  r = await api(
+    base,
+    'POST',
+    '/2020-01-01/extension/init/error',
+    { 'Lambda-Extension-Identifier': id, 'Lambda-Extension-Function-Error-Type': 'Extension.ConfigInvalid' },
+    { errorMessage: 'bad config', errorType: 'Extension.ConfigInvalid' },
+  );
   assert.equal(r.status, 202);
   const result = await init;
   assert.equal(result.status, 'error');

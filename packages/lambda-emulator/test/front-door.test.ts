@@ -5,7 +5,12 @@ import { buildFrontDoor, toEvent, fromResult } from '../src/front-door.js';
 import { fnDir } from './helpers.js';
 
 const ctx = { accountId: '123456789012', region: 'us-east-1', functionName: 'f' };
-const req = { method: 'POST', url: '/users/7?x=1&x=2&y=3', headers: { 'content-type': 'application/json', cookie: 'a=1; b=2', 'user-agent': 'curl' }, body: Buffer.from('{"a":1}') };
+const req = {
+  method: 'POST',
+  url: '/users/7?x=1&x=2&y=3',
+  headers: { 'content-type': 'application/json', cookie: 'a=1; b=2', 'user-agent': 'curl' },
+  body: Buffer.from('{"a":1}'),
+};
 
 test('API Gateway v1 event shape', () => {
   const e = toEvent('apigw-v1', req, ctx) as Record<string, any>;
@@ -43,10 +48,16 @@ test('ALB event shape', () => {
 });
 
 test('results: proxy-shaped, inferred 200 for v2, 502 for errors and malformed v1 results', () => {
-  const ok = fromResult('apigw-v1', { requestId: 'r', payload: Buffer.from(JSON.stringify({ statusCode: 204, headers: { 'X-A': 'b' }, multiValueHeaders: { 'set-cookie': ['c=1', 'd=2'] }, body: '' })) });
+  const ok = fromResult('apigw-v1', {
+    requestId: 'r',
+    payload: Buffer.from(JSON.stringify({ statusCode: 204, headers: { 'X-A': 'b' }, multiValueHeaders: { 'set-cookie': ['c=1', 'd=2'] }, body: '' })),
+  });
   assert.equal(ok.status, 204);
   assert.deepEqual(ok.headers, { 'x-a': 'b', 'set-cookie': ['c=1', 'd=2'] });
-  const b64 = fromResult('apigw-v2', { requestId: 'r', payload: Buffer.from(JSON.stringify({ statusCode: 200, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true, cookies: ['z=1'] })) });
+  const b64 = fromResult('apigw-v2', {
+    requestId: 'r',
+    payload: Buffer.from(JSON.stringify({ statusCode: 200, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true, cookies: ['z=1'] })),
+  });
   assert.equal(b64.body.toString(), 'hi');
   assert.deepEqual(b64.headers['set-cookie'], ['z=1']);
   const inferred = fromResult('function-url', { requestId: 'r', payload: Buffer.from('{"plain":true}') });

@@ -41,18 +41,18 @@ test('INIT, three invocations (one timing out) and SHUTDOWN, as the extension se
   assert.equal(third.status, 'success');
   assert.equal(third.init?.status, 'success', 'the sandbox re-initialised after the timeout');
   assert.equal(sd.reason, 'spindown');
-  assert.deepEqual(sd.extensions.map((e) => [e.name, e.killed, e.exitCode]), [['recorder', false, 0]]);
+  assert.deepEqual(
+    sd.extensions.map((e) => [e.name, e.killed, e.exitCode]),
+    [['recorder', false, 0]],
+  );
 
   const rows = recorded(out);
   // Two sandboxes: the first registered, saw INVOKE x2 then SHUTDOWN(timeout); the second INVOKE then SHUTDOWN(spindown).
   const events = rows.filter((r) => r.kind === 'event').map((r) => r.event as Record<string, unknown>);
-  assert.deepEqual(events.map((e) => e.eventType === 'SHUTDOWN' ? `SHUTDOWN:${e.shutdownReason}` : `INVOKE:${e.requestId}`), [
-    `INVOKE:${first.requestId}`,
-    `INVOKE:${slow.requestId}`,
-    'SHUTDOWN:timeout',
-    `INVOKE:${third.requestId}`,
-    'SHUTDOWN:spindown',
-  ]);
+  assert.deepEqual(
+    events.map((e) => (e.eventType === 'SHUTDOWN' ? `SHUTDOWN:${e.shutdownReason}` : `INVOKE:${e.requestId}`)),
+    [`INVOKE:${first.requestId}`, `INVOKE:${slow.requestId}`, 'SHUTDOWN:timeout', `INVOKE:${third.requestId}`, 'SHUTDOWN:spindown'],
+  );
   const regs = rows.filter((r) => r.kind === 'register');
   assert.equal(regs.length, 2);
   assert.deepEqual(regs[0]!.env, { fn: 'test_function', mem: '512', initType: 'on-demand' }, '_HANDLER is hidden from extensions');
@@ -61,14 +61,35 @@ test('INIT, three invocations (one timing out) and SHUTDOWN, as the extension se
   const telemetry = telemetryOf(rows);
   const platform = telemetry.filter((t) => t.type.startsWith('platform.')).map((t) => t.type);
   assert.deepEqual(platform, [
-    'platform.initStart', 'platform.telemetrySubscription', 'platform.initRuntimeDone', 'platform.extension', 'platform.initReport',
-    'platform.start', 'platform.runtimeDone', 'platform.report',
-    'platform.start', 'platform.runtimeDone', 'platform.report',
-    'platform.initStart', 'platform.telemetrySubscription', 'platform.initRuntimeDone', 'platform.extension', 'platform.initReport',
-    'platform.start', 'platform.runtimeDone', 'platform.report',
+    'platform.initStart',
+    'platform.telemetrySubscription',
+    'platform.initRuntimeDone',
+    'platform.extension',
+    'platform.initReport',
+    'platform.start',
+    'platform.runtimeDone',
+    'platform.report',
+    'platform.start',
+    'platform.runtimeDone',
+    'platform.report',
+    'platform.initStart',
+    'platform.telemetrySubscription',
+    'platform.initRuntimeDone',
+    'platform.extension',
+    'platform.initReport',
+    'platform.start',
+    'platform.runtimeDone',
+    'platform.report',
   ]);
   const reports = telemetry.filter((t) => t.type === 'platform.report').map((t) => t.record as unknown as { requestId: string; status: string; metrics: Record<string, number> });
-  assert.deepEqual(reports.map((r) => [r.requestId, r.status]), [[first.requestId, 'success'], [slow.requestId, 'timeout'], [third.requestId, 'success']]);
+  assert.deepEqual(
+    reports.map((r) => [r.requestId, r.status]),
+    [
+      [first.requestId, 'success'],
+      [slow.requestId, 'timeout'],
+      [third.requestId, 'success'],
+    ],
+  );
   assert.equal(reports[0]!.metrics.memorySizeMB, 512);
   assert.ok(reports[0]!.metrics.maxMemoryUsedMB! > 0, 'measured from the processes');
   assert.ok(reports[0]!.metrics.initDurationMs! > 0, 'initDurationMs on the first report after init');
@@ -76,13 +97,22 @@ test('INIT, three invocations (one timing out) and SHUTDOWN, as the extension se
   assert.ok(reports[2]!.metrics.initDurationMs! > 0);
   assert.equal(reports[0]!.metrics.billedDurationMs, Math.ceil(reports[0]!.metrics.durationMs!));
   const runtimeDone = telemetry.filter((t) => t.type === 'platform.runtimeDone').map((t) => t.record as unknown as Record<string, unknown>);
-  assert.deepEqual(runtimeDone.map((r) => r.status), ['success', 'timeout', 'success']);
-  assert.deepEqual((runtimeDone[0]!.spans as { name: string }[]).map((s) => s.name), ['responseLatency', 'responseDuration']);
+  assert.deepEqual(
+    runtimeDone.map((r) => r.status),
+    ['success', 'timeout', 'success'],
+  );
+  assert.deepEqual(
+    (runtimeDone[0]!.spans as { name: string }[]).map((s) => s.name),
+    ['responseLatency', 'responseDuration'],
+  );
   const fnLines = telemetry.filter((t) => t.type === 'function').map((t) => t.record as unknown as string);
   assert.ok(fnLines.some((l) => l.includes(`${third.requestId}\tINFO\tline one\nline two`)));
   assert.ok(telemetry.some((t) => t.type === 'extension' && t.record === 'recorder extension ready'));
   // SHUTDOWN comes after the last invocation's report reached the extension.
-  const lastReportAt = rows.find((r) => r.kind === 'telemetry' && (r.batch as { type: string; record: { requestId?: string } }[]).some((t) => t.type === 'platform.report' && t.record.requestId === third.requestId))!.at;
+  const lastReportAt = rows.find(
+    (r) =>
+      r.kind === 'telemetry' && (r.batch as { type: string; record: { requestId?: string } }[]).some((t) => t.type === 'platform.report' && t.record.requestId === third.requestId),
+  )!.at;
   const lastShutdownAt = rows.filter((r) => r.kind === 'event').at(-1)!.at;
   assert.ok(lastReportAt <= lastShutdownAt);
 });
@@ -129,7 +159,10 @@ test('an extension that ignores SHUTDOWN is killed at the 2000 ms deadline', asy
     const sd = await emu.shutdown();
     assert.equal(sd.budgetMs, 2000);
     assert.ok(sd.durationMs >= 1900);
-    assert.deepEqual(sd.extensions.map((e) => [e.name, e.killed]), [['recorder', true]]);
+    assert.deepEqual(
+      sd.extensions.map((e) => [e.name, e.killed]),
+      [['recorder', true]],
+    );
   } finally {
     await emu.close();
   }
@@ -155,7 +188,10 @@ test('managed instances: INVOKE registration is refused; SHUTDOWN-only extension
   try {
     assert.equal((await emu.init()).status, 'success');
     const results = await Promise.all([1, 2, 3].map(() => emu.invoke({ action: 'sleep', ms: 300 })));
-    assert.deepEqual(results.map((r) => r.status), ['success', 'success', 'success']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['success', 'success', 'success'],
+    );
     const types = emu.telemetry.events.filter((e) => e.type === 'platform.start' || e.type === 'platform.report').map((e) => e.type);
     assert.deepEqual(types.slice(0, 3), ['platform.start', 'platform.start', 'platform.start'], 'the three ran at once');
     assert.ok(!emu.telemetry.events.some((e) => e.type === 'platform.runtimeDone'));
@@ -166,6 +202,9 @@ test('managed instances: INVOKE registration is refused; SHUTDOWN-only extension
   }
   const rows = recorded(out);
   assert.equal(rows.find((r) => r.kind === 'register')!.status, 200);
-  assert.deepEqual(rows.filter((r) => r.kind === 'event').map((r) => (r.event as { eventType: string }).eventType), ['SHUTDOWN']);
+  assert.deepEqual(
+    rows.filter((r) => r.kind === 'event').map((r) => (r.event as { eventType: string }).eventType),
+    ['SHUTDOWN'],
+  );
   assert.equal(telemetryOf(rows).filter((t) => t.type === 'platform.report').length, 3);
 });

@@ -99,14 +99,28 @@ test('without a writable hierarchy the limits say why once and the sandbox runs 
   writeFileSync(path.join(root, 'proc/self/mountinfo'), '22 1 0:20 / /sys rw - sysfs sysfs rw\n');
   writeFileSync(path.join(root, 'proc/self/cgroup'), '0::/\n');
   const warnings: string[] = [];
-  const limits = new SandboxLimits(128, true, (m) => { warnings.push(m); }, { root });
+  const limits = new SandboxLimits(
+    128,
+    true,
+    (m) => {
+      warnings.push(m);
+    },
+    { root },
+  );
   assert.equal(limits.applied, false);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0] ?? '', /running unlimited: no writable cgroup hierarchy/);
   assert.equal(limits.joinFiles('x', false), undefined);
   limits.newSandbox();
   assert.equal(limits.oomKills(), 0);
-  const off = new SandboxLimits(128, undefined, (m) => { warnings.push(m); }, { root });
+  const off = new SandboxLimits(
+    128,
+    undefined,
+    (m) => {
+      warnings.push(m);
+    },
+    { root },
+  );
   assert.deepEqual(off.status, { requested: false, applied: false });
   assert.equal(warnings.length, 1);
 });
@@ -120,20 +134,26 @@ test('detects cgroup v1 per controller and v2 delegation from mountinfo, nested 
   mk('sys/fs/cgroup/cpu,cpuacct/job');
   mk('sys/fs/cgroup/memory/job/sub');
   mk('sys/fs/cgroup/freezer');
-  writeFileSync(path.join(root, 'proc/self/mountinfo'), [
-    '30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct',
-    '31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory',
-    '32 25 0:28 / /sys/fs/cgroup/freezer rw,nosuid - cgroup cgroup rw,freezer',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(root, 'proc/self/mountinfo'),
+    [
+      '30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct',
+      '31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory',
+      '32 25 0:28 / /sys/fs/cgroup/freezer rw,nosuid - cgroup cgroup rw,freezer',
+      '',
+    ].join('\n'),
+  );
   writeFileSync(path.join(root, 'proc/self/cgroup'), '3:freezer:/\n2:memory:/job/sub\n1:cpu,cpuacct:/job\n0::/\n');
   const v1 = detectHierarchies({ root });
   assert.ok(!('reason' in v1));
-  assert.deepEqual(v1.hierarchies.map((h) => [h.version, path.relative(root, h.base), h.controllers.join('+')]), [
-    [1, 'sys/fs/cgroup/cpu,cpuacct/job', 'cpu+cpuacct'],
-    [1, 'sys/fs/cgroup/memory/job/sub', 'memory'],
-    [1, 'sys/fs/cgroup/freezer', 'freezer'],
-  ]);
+  assert.deepEqual(
+    v1.hierarchies.map((h) => [h.version, path.relative(root, h.base), h.controllers.join('+')]),
+    [
+      [1, 'sys/fs/cgroup/cpu,cpuacct/job', 'cpu+cpuacct'],
+      [1, 'sys/fs/cgroup/memory/job/sub', 'memory'],
+      [1, 'sys/fs/cgroup/freezer', 'freezer'],
+    ],
+  );
 
   const root2 = mkdtempSync(path.join(tmpdir(), 'cg2-'));
   mkdirSync(path.join(root2, 'proc/self'), { recursive: true });

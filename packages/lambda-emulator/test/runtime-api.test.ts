@@ -51,7 +51,10 @@ test('a thrown error is an error invocation with runtimeDone and report status e
     assert.equal(r.error?.errorType, 'TypeError');
     assert.equal(r.error?.errorMessage, 'boom');
     assert.equal(r.reset, false, 'a handled error does not reset the sandbox');
-    assert.deepEqual(records(emu, 'platform.runtimeDone').map((x) => [x.status, x.errorType]), [['error', 'TypeError']]);
+    assert.deepEqual(
+      records(emu, 'platform.runtimeDone').map((x) => [x.status, x.errorType]),
+      [['error', 'TypeError']],
+    );
     assert.equal(records(emu, 'platform.report')[0]!.status, 'error');
     const ok = await emu.invoke({ action: 'none' });
     assert.equal(ok.status, 'success');
@@ -82,8 +85,14 @@ test('a runtime that fails to load posts init/error; the next invoke retries ini
     const r = await emu.invoke({});
     assert.equal(r.status, 'failure');
     assert.equal(r.init?.phase, 'invoke', 'suppressed init runs in the invoke phase');
-    assert.deepEqual(records(emu, 'platform.initStart').map((x) => x.phase), ['init', 'invoke']);
-    assert.deepEqual(records(emu, 'platform.initReport').map((x) => x.status), ['error', 'error']);
+    assert.deepEqual(
+      records(emu, 'platform.initStart').map((x) => x.phase),
+      ['init', 'invoke'],
+    );
+    assert.deepEqual(
+      records(emu, 'platform.initReport').map((x) => x.status),
+      ['error', 'error'],
+    );
   } finally {
     await emu.close();
   }

@@ -8,7 +8,13 @@ import { TelemetryHub, validateSubscription, type TelemetryEvent } from '../src/
 import { api, register, next } from './helpers.js';
 
 const dest = (port: number) => ({ protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` });
-const body = (over: Record<string, unknown> = {}) => ({ schemaVersion: '2022-12-13', types: ['platform', 'function'], buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 }, destination: dest(1234), ...over });
+const body = (over: Record<string, unknown> = {}) => ({
+  schemaVersion: '2022-12-13',
+  types: ['platform', 'function'],
+  buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+  destination: dest(1234),
+  ...over,
+});
 
 test('subscription validation: versions, types, buffering limits, destination', () => {
   assert.ok(validateSubscription(body(), false).ok);
@@ -74,7 +80,14 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-const req = (port: number, buffering = { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 }) => ({ schemaVersion: '2022-12-13' as const, types: ['platform' as const, 'function' as const], buffering, host: 'sandbox', port, path: '/' });
+const req = (port: number, buffering = { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 }) => ({
+  schemaVersion: '2022-12-13' as const,
+  types: ['platform' as const, 'function' as const],
+  buffering,
+  host: 'sandbox',
+  port,
+  path: '/',
+});
 
 test('delivery honours maxItems and maxBytes, keeps order, and replays earlier events', async () => {
   const l = await listener();
@@ -88,14 +101,20 @@ test('delivery honours maxItems and maxBytes, keeps order, and replays earlier e
   const all = l.batches.flat();
   assert.equal(all[0]!.type, 'platform.initStart', 'replayed first');
   assert.ok(!all.some((e) => e.type === 'extension'), 'types are filtered');
-  assert.deepEqual(all.slice(1).map((e) => e.record), Array.from({ length: 2500 }, (_, i) => `line ${i}`));
+  assert.deepEqual(
+    all.slice(1).map((e) => e.record),
+    Array.from({ length: 2500 }, (_, i) => `line ${i}`),
+  );
   // maxBytes: 40 records of 10 KB (400 KB) cannot travel in one 256 KiB batch.
   l.batches.length = 0;
   l.sizes.length = 0;
   for (let i = 0; i < 40; i++) hub.emit('function', 'y'.repeat(10_000));
   await until(() => l.batches.flat().length === 40);
   assert.ok(l.batches.length >= 2);
-  assert.ok(l.sizes.every((s) => s <= 262144), `sizes ${l.sizes}`);
+  assert.ok(
+    l.sizes.every((s) => s <= 262144),
+    `sizes ${l.sizes}`,
+  );
   sub.close();
   await l.close();
 });

@@ -51,8 +51,21 @@ export class ContextStore {
     const first = seq === 1;
     const proactive = first && !this.#managed && this.#now() - this.sandboxStartMs > PROACTIVE_INIT_MS;
     ctx = {
-      requestId, seq, coldStart: first && !proactive && !this.#managed, proactive, invokeMs: undefined, startMs: undefined, runtime: undefined,
-      tracer: undefined, end: undefined, placeholder: undefined, errored: false, oom: false, spanSent: false, reported: false, spanIds: undefined,
+      requestId,
+      seq,
+      coldStart: first && !proactive && !this.#managed,
+      proactive,
+      invokeMs: undefined,
+      startMs: undefined,
+      runtime: undefined,
+      tracer: undefined,
+      end: undefined,
+      placeholder: undefined,
+      errored: false,
+      oom: false,
+      spanSent: false,
+      reported: false,
+      spanIds: undefined,
     };
     this.#contexts.set(requestId, ctx);
     if (this.#contexts.size > MAX_CONTEXTS) {

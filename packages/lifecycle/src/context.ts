@@ -4,7 +4,13 @@ import type { TracerSpanMessage } from '@dd-lambda/protocol';
 import type { SpanContext } from './propagation.js';
 import type { Trigger } from './triggers.js';
 
-export interface RuntimeDone { status: string; errorType: string | undefined; durationMs: number | undefined; producedBytes: number | undefined; atMs: number }
+export interface RuntimeDone {
+  status: string;
+  errorType: string | undefined;
+  durationMs: number | undefined;
+  producedBytes: number | undefined;
+  atMs: number;
+}
 
 export interface TracerState {
   startedAt: number;

@@ -49,7 +49,9 @@ export function buildLifecycle(o: LifecycleOptions): Lifecycle {
     architecture: config.aws.architecture,
     managed,
     enhancedMetrics: config.enhancedMetrics,
-    proc: config.procEnhancedMetrics ? (o.proc ?? { root: '/proc', tmp: '/tmp', iface: managed ? 'Ceth1' : 'vinternal_1', intervalMs: sampleIntervalMs(config.aws.memorySizeMB) }) : undefined,
+    proc: config.procEnhancedMetrics
+      ? (o.proc ?? { root: '/proc', tmp: '/tmp', iface: managed ? 'Ceth1' : 'vinternal_1', intervalMs: sampleIntervalMs(config.aws.memorySizeMB) })
+      : undefined,
     runtimeTag: o.tags['runtime'] === undefined && config.enhancedMetrics ? resolveRuntime(o.proc?.root) : undefined,
     styles,
     extractFirst: config.tracePropagationExtractFirst,

@@ -61,7 +61,10 @@ interface CpuSample {
   uptimeMs: number;
 }
 
-interface NetSample { rx: number; tx: number }
+interface NetSample {
+  rx: number;
+  tx: number;
+}
 
 interface Peaks {
   tmpMax: number;
@@ -87,7 +90,11 @@ export function readNet(o: ProcOptions): NetSample | undefined {
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon < 0 || line.slice(0, colon).trim() !== o.iface) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     const rx = f[0];
     const tx = f[8];
     if (rx === undefined || tx === undefined || !Number.isFinite(rx) || !Number.isFinite(tx)) return undefined;
@@ -282,7 +289,9 @@ export class ProcSampler {
   #listPids(): string[] {
     let pids: string[];
     try {
-      pids = readdirSync(this.#o.root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b));
+      pids = readdirSync(this.#o.root)
+        .filter((d) => /^\d+$/.test(d))
+        .sort((a, b) => Number(a) - Number(b));
     } catch {
       return [];
     }

@@ -82,7 +82,13 @@ export class InvocationProcessor {
   #procRequest: string | undefined;
   /** The first invocation's aws.lambda span, for the cold-start span (its context is gone by then). */
   #firstSpan: SpanIds | undefined;
-  #cold: { name: string; startMs: number | undefined; durationMs: number | undefined; link: TracerSpanMessage | undefined; sent: boolean } = { name: 'aws.lambda.cold_start', startMs: undefined, durationMs: undefined, link: undefined, sent: false };
+  #cold: { name: string; startMs: number | undefined; durationMs: number | undefined; link: TracerSpanMessage | undefined; sent: boolean } = {
+    name: 'aws.lambda.cold_start',
+    startMs: undefined,
+    durationMs: undefined,
+    link: undefined,
+    sent: false,
+  };
 
   constructor(o: ProcessorOptions) {
     this.#o = o;
@@ -200,8 +206,12 @@ export class InvocationProcessor {
       this.#runtimeDone({ requestId: id, status, errorType: r['errorType'], metrics: { durationMs } }, atMs);
     } else {
       const metrics = {
-        durationMs, billedDurationMs: num(m['billedDurationMs']), memorySizeMB: num(m['memorySizeMB']), maxMemoryUsedMB: num(m['maxMemoryUsedMB']),
-        initDurationMs: num(m['initDurationMs']), restoreDurationMs: num(m['restoreDurationMs']),
+        durationMs,
+        billedDurationMs: num(m['billedDurationMs']),
+        memorySizeMB: num(m['memorySizeMB']),
+        maxMemoryUsedMB: num(m['maxMemoryUsedMB']),
+        initDurationMs: num(m['initDurationMs']),
+        restoreDurationMs: num(m['restoreDurationMs']),
       };
       this.#metrics.report(ctx, metrics, status, str(r['errorType']), atMs);
     }
@@ -307,8 +317,12 @@ export class InvocationProcessor {
     ctx.spanSent = true;
     const tracer = ctx.tracer as TracerState;
     const { spans, ids } = invocationSpans(ctx, {
-      service: this.service, functionName: this.#o.functionName, capturePayload: this.#o.capturePayload,
-      captureMaxDepth: this.#o.captureMaxDepth, newId: this.#newId, now: this.#now,
+      service: this.service,
+      functionName: this.#o.functionName,
+      capturePayload: this.#o.capturePayload,
+      captureMaxDepth: this.#o.captureMaxDepth,
+      newId: this.#newId,
+      now: this.#now,
     });
     // Contexts outlive their span (late OOM lines still dedupe against them); their payloads need not.
     tracer.request = undefined;
@@ -337,7 +351,17 @@ export class InvocationProcessor {
       ids = { traceId: first.traceId, spanId: this.#newId(), parentId: first.spanId, tid: first.traceIdHigh };
     }
     cold.sent = true;
-    const s = span({ name: cold.name, service: this.service, resource: this.#o.functionName, type: 'serverless', traceId: ids.traceId, spanId: ids.spanId, parentId: ids.parentId, startMs: cold.startMs, durationMs: cold.durationMs });
+    const s = span({
+      name: cold.name,
+      service: this.service,
+      resource: this.#o.functionName,
+      type: 'serverless',
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      parentId: ids.parentId,
+      startMs: cold.startMs,
+      durationMs: cold.durationMs,
+    });
     if (ids.tid !== undefined) s.meta['_dd.p.tid'] = ids.tid;
     this.counters.spans++;
     this.#o.emitSpans([s]);

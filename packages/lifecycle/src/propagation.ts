@@ -32,10 +32,14 @@ export function parseStyles(names: readonly string[]): PropagationStyle[] {
   for (const raw of names) {
     const n = raw.trim().toLowerCase();
     const style: PropagationStyle | undefined =
-      n === 'datadog' ? 'datadog'
-        : n === 'tracecontext' ? 'tracecontext'
-          : n === 'b3multi' || n === 'b3' ? 'b3multi'
-            : n === 'b3 single header' || n === 'b3single' ? 'b3single'
+      n === 'datadog'
+        ? 'datadog'
+        : n === 'tracecontext'
+          ? 'tracecontext'
+          : n === 'b3multi' || n === 'b3'
+            ? 'b3multi'
+            : n === 'b3 single header' || n === 'b3single'
+              ? 'b3single'
               : undefined;
     if (style !== undefined && !out.includes(style)) out.push(style);
   }
@@ -96,9 +100,13 @@ function datadog(c: Carrier): SpanContext | undefined {
   const prio = get(c, 'x-datadog-sampling-priority');
   const p = prio === undefined ? undefined : Number.parseInt(prio, 10);
   return {
-    traceId, traceIdHigh: high, spanId: decU64(get(c, 'x-datadog-parent-id')) ?? 0n,
+    traceId,
+    traceIdHigh: high,
+    spanId: decU64(get(c, 'x-datadog-parent-id')) ?? 0n,
     samplingPriority: p === undefined || Number.isNaN(p) ? undefined : p,
-    origin: get(c, 'x-datadog-origin'), tags, style: 'datadog',
+    origin: get(c, 'x-datadog-origin'),
+    tags,
+    style: 'datadog',
   };
 }
 
@@ -120,7 +128,10 @@ function tracecontext(c: Carrier): SpanContext | undefined {
   let priority: number | undefined;
   let origin: string | undefined;
   // The `dd` member of tracestate: s (priority), o (origin), t.* (propagated tags), p (last dd parent).
-  const dd = (get(c, 'tracestate') ?? '').split(',').map((m) => m.trim()).find((m) => m.startsWith('dd='));
+  const dd = (get(c, 'tracestate') ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .find((m) => m.startsWith('dd='));
   if (dd !== undefined) {
     for (const field of dd.slice(3).split(';')) {
       const colon = field.indexOf(':');

@@ -15,7 +15,9 @@ function read(file: string): string | undefined {
 export function resolveRuntime(procRoot = '/proc', osRelease = '/etc/os-release'): string | undefined {
   let pids: string[] = [];
   try {
-    pids = readdirSync(procRoot).filter((d) => /^\d+$/.test(d)).slice(0, MAX_PIDS);
+    pids = readdirSync(procRoot)
+      .filter((d) => /^\d+$/.test(d))
+      .slice(0, MAX_PIDS);
   } catch {
     pids = [];
   }

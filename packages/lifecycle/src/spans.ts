@@ -14,10 +14,18 @@ export function msToNs(ms: number): bigint {
 /** A span with the shape the trace agent expects; meta and metrics start empty. */
 export function span(fields: Pick<SpanData, 'name' | 'service' | 'resource' | 'type' | 'traceId' | 'spanId' | 'parentId'> & { startMs: number; durationMs: number }): SpanData {
   return {
-    name: fields.name, service: fields.service, resource: fields.resource, type: fields.type,
-    traceId: fields.traceId, spanId: fields.spanId, parentId: fields.parentId,
-    start: msToNs(fields.startMs), duration: msToNs(Math.max(0, fields.durationMs)),
-    error: 0, meta: {}, metrics: {},
+    name: fields.name,
+    service: fields.service,
+    resource: fields.resource,
+    type: fields.type,
+    traceId: fields.traceId,
+    spanId: fields.spanId,
+    parentId: fields.parentId,
+    start: msToNs(fields.startMs),
+    duration: msToNs(Math.max(0, fields.durationMs)),
+    error: 0,
+    meta: {},
+    metrics: {},
   };
 }
 
@@ -26,13 +34,27 @@ export function span(fields: Pick<SpanData, 'name' | 'service' | 'resource' | 't
  * the id the invocation span hangs under. A wrapper (SNS in front of SQS) ends where the next
  * begins; the innermost ends at the invocation's start (async) or end (sync).
  */
-export function inferredSpans(drafts: readonly InferredDraft[], ids: { traceId: bigint; parentId: bigint; newId: () => bigint }, invocation: { startMs: number; endMs: number }): { spans: SpanData[]; innermost: bigint } {
+export function inferredSpans(
+  drafts: readonly InferredDraft[],
+  ids: { traceId: bigint; parentId: bigint; newId: () => bigint },
+  invocation: { startMs: number; endMs: number },
+): { spans: SpanData[]; innermost: bigint } {
   const spans: SpanData[] = [];
   let parent = ids.parentId;
   drafts.forEach((d, i) => {
     const next = drafts[i + 1];
     const endMs = next !== undefined ? next.startMs : d.async ? invocation.startMs : invocation.endMs;
-    const s = span({ name: d.name, service: d.service, resource: d.resource, type: d.type, traceId: ids.traceId, spanId: ids.newId(), parentId: parent, startMs: d.startMs, durationMs: endMs - d.startMs });
+    const s = span({
+      name: d.name,
+      service: d.service,
+      resource: d.resource,
+      type: d.type,
+      traceId: ids.traceId,
+      spanId: ids.newId(),
+      parentId: parent,
+      startMs: d.startMs,
+      durationMs: endMs - d.startMs,
+    });
     Object.assign(s.meta, d.meta);
     spans.push(s);
     parent = s.spanId;

@@ -33,8 +33,18 @@ export function harness(over: Partial<ProcessorOptions> = {}): Harness {
   const clock = { now: T0 };
   let id = 100n;
   const p = new InvocationProcessor({
-    functionName: 'My-Fn', service: undefined, awsServiceRepresentation: true, architecture: 'x86_64', managed: false, enhancedMetrics: true,
-    proc: undefined, runtimeTag: undefined, styles: ['datadog', 'tracecontext'], extractFirst: false, capturePayload: false, captureMaxDepth: 10,
+    functionName: 'My-Fn',
+    service: undefined,
+    awsServiceRepresentation: true,
+    architecture: 'x86_64',
+    managed: false,
+    enhancedMetrics: true,
+    proc: undefined,
+    runtimeTag: undefined,
+    styles: ['datadog', 'tracecontext'],
+    extractFirst: false,
+    capturePayload: false,
+    captureMaxDepth: 10,
     triggers: { region: 'us-east-1', partition: 'aws', serviceMapping: {}, awsServiceRepresentation: true, baseService: 'my-fn' },
     sandboxStartMs: T0 - 500,
     emitMetrics: (ps) => points.push(...ps),
@@ -45,7 +55,10 @@ export function harness(over: Partial<ProcessorOptions> = {}): Harness {
     ...over,
   });
   return {
-    p, points, spans, clock,
+    p,
+    points,
+    spans,
+    clock,
     sums() {
       const out: Record<string, number> = {};
       for (const pt of points) {
@@ -59,14 +72,31 @@ export function harness(over: Partial<ProcessorOptions> = {}): Harness {
 }
 
 /** One on-demand invocation's platform events: start, runtimeDone, report. */
-export function invocationEvents(requestId: string, startMs: number, o: { runtimeMs: number; reportMs: number; status?: string; errorType?: string; billedMs?: number; memMB?: number; usedMB?: number; initMs?: number; bytes?: number }): { start: PlatformEvent; done: PlatformEvent; report: PlatformEvent } {
+export function invocationEvents(
+  requestId: string,
+  startMs: number,
+  o: { runtimeMs: number; reportMs: number; status?: string; errorType?: string; billedMs?: number; memMB?: number; usedMB?: number; initMs?: number; bytes?: number },
+): { start: PlatformEvent; done: PlatformEvent; report: PlatformEvent } {
   const status = o.status ?? 'success';
   return {
     start: ev('platform.start', startMs, { requestId, version: '$LATEST' }),
-    done: ev('platform.runtimeDone', startMs + o.runtimeMs, { requestId, status, ...(o.errorType ? { errorType: o.errorType } : {}), metrics: { durationMs: o.runtimeMs, producedBytes: o.bytes ?? 12 } }),
+    done: ev('platform.runtimeDone', startMs + o.runtimeMs, {
+      requestId,
+      status,
+      ...(o.errorType ? { errorType: o.errorType } : {}),
+      metrics: { durationMs: o.runtimeMs, producedBytes: o.bytes ?? 12 },
+    }),
     report: ev('platform.report', startMs + o.reportMs, {
-      requestId, status, ...(o.errorType ? { errorType: o.errorType } : {}),
-      metrics: { durationMs: o.reportMs, billedDurationMs: o.billedMs ?? Math.ceil(o.reportMs), memorySizeMB: o.memMB ?? 128, maxMemoryUsedMB: o.usedMB ?? 60, ...(o.initMs ? { initDurationMs: o.initMs } : {}) },
+      requestId,
+      status,
+      ...(o.errorType ? { errorType: o.errorType } : {}),
+      metrics: {
+        durationMs: o.reportMs,
+        billedDurationMs: o.billedMs ?? Math.ceil(o.reportMs),
+        memorySizeMB: o.memMB ?? 128,
+        maxMemoryUsedMB: o.usedMB ?? 60,
+        ...(o.initMs ? { initDurationMs: o.initMs } : {}),
+      },
     }),
   };
 }

@@ -18,8 +18,12 @@ function setup(env: Record<string, string> = {}) {
   const sent: { to: string; msg: UnitMessage }[] = [];
   let flushes = 0;
   const lc = buildLifecycle({
-    config, tags: { functionname: 'fn', runtime: 'AWS_Lambda_java21' }, logger: createLogger({ level: 'silent' }),
-    send: (to, msg) => sent.push({ to, msg }), requestFlush: () => flushes++, sandboxStartMs: Date.now(),
+    config,
+    tags: { functionname: 'fn', runtime: 'AWS_Lambda_java21' },
+    logger: createLogger({ level: 'silent' }),
+    send: (to, msg) => sent.push({ to, msg }),
+    requestFlush: () => flushes++,
+    sandboxStartMs: Date.now(),
   });
   return { lc, sent, flushes: () => flushes };
 }
@@ -41,12 +45,21 @@ test('start-invocation answers the extracted context; end-invocation completes t
   const { lc, sent } = setup();
   lc.invocation({ kind: 'invoke', requestId: 'r1', deadlineMs: T0 + 3000, invokedFunctionArn: 'arn', receivedAt: T0 });
   const start = await inject(lc.app, {
-    method: 'POST', url: '/lambda/start-invocation', headers: { 'lambda-runtime-aws-request-id': 'r1', 'datadog-meta-lang': 'java' },
+    method: 'POST',
+    url: '/lambda/start-invocation',
+    headers: { 'lambda-runtime-aws-request-id': 'r1', 'datadog-meta-lang': 'java' },
     payload: JSON.stringify({ headers: { traceparent: '00-0000000000000000000000000000abcd-00000000000000ef-01' } }),
   });
-  assert.deepEqual([start.statusCode, start.body, start.headers['x-datadog-trace-id'], start.headers['x-datadog-sampling-priority'], start.headers['x-datadog-parent-id']],
-    [200, '{}', String(0xabcd), '1', undefined]);
-  const end = await inject(lc.app, { method: 'POST', url: '/lambda/end-invocation', headers: { 'lambda-runtime-aws-request-id': 'r1', 'x-datadog-span-id': '42', 'content-type': 'application/json' }, payload: '{"statusCode":201}' });
+  assert.deepEqual(
+    [start.statusCode, start.body, start.headers['x-datadog-trace-id'], start.headers['x-datadog-sampling-priority'], start.headers['x-datadog-parent-id']],
+    [200, '{}', String(0xabcd), '1', undefined],
+  );
+  const end = await inject(lc.app, {
+    method: 'POST',
+    url: '/lambda/end-invocation',
+    headers: { 'lambda-runtime-aws-request-id': 'r1', 'x-datadog-span-id': '42', 'content-type': 'application/json' },
+    payload: '{"statusCode":201}',
+  });
   assert.deepEqual([end.statusCode, end.body], [200, '{}']);
   lc.processor.platform(Object.values(invocationEvents('r1', T0, { runtimeMs: 5, reportMs: 6 })));
   const spans = sent.filter((s) => s.msg.t === 'SPANS');
@@ -56,13 +69,21 @@ test('start-invocation answers the extracted context; end-invocation completes t
   assert.deepEqual([span?.traceId, span?.spanId, span?.parentId, span?.meta['http.status_code']], [0xabcdn, 42n, 0xefn, '201']);
   const metrics = sent.filter((s) => s.msg.t === 'METRICS');
   assert.ok(metrics.length > 0 && metrics.every((m) => m.to === 'dogstatsd'));
-  assert.ok(metrics.every((m) => m.msg.t === 'METRICS' && m.msg.points.every((p) => !p.tags.some((t) => t.startsWith('runtime:')))), 'the function tags carry runtime already');
+  assert.ok(
+    metrics.every((m) => m.msg.t === 'METRICS' && m.msg.points.every((p) => !p.tags.some((t) => t.startsWith('runtime:')))),
+    'the function tags carry runtime already',
+  );
 });
 
 test('an oversize body is read as {} (the invocation still gets its span); garbage JSON is counted, never a 500', async () => {
   const { lc, sent } = setup();
   lc.invocation({ kind: 'invoke', requestId: 'r1', deadlineMs: T0 + 3000, invokedFunctionArn: 'arn', receivedAt: T0 });
-  const big = await inject(lc.app, { method: 'POST', url: '/lambda/start-invocation', headers: { 'content-type': 'application/json' }, payload: Buffer.alloc(MAX_BODY + 10, 0x20) });
+  const big = await inject(lc.app, {
+    method: 'POST',
+    url: '/lambda/start-invocation',
+    headers: { 'content-type': 'application/json' },
+    payload: Buffer.alloc(MAX_BODY + 10, 0x20),
+  });
   assert.deepEqual([big.statusCode, big.body], [200, '{}']);
   const bad = await inject(lc.app, { method: 'POST', url: '/lambda/end-invocation', headers: { 'content-type': 'text/plain' }, payload: '{{{' });
   assert.equal(bad.statusCode, 200);
@@ -73,7 +94,7 @@ test('an oversize body is read as {} (the invocation still gets its span); garba
   assert.equal(sent.filter((s) => s.msg.t === 'SPANS').length, 1);
 });
 
-test('messages: OOM from logs and the trace agent\'s placeholder; SHUTDOWN drains every started invocation', async () => {
+test("messages: OOM from logs and the trace agent's placeholder; SHUTDOWN drains every started invocation", async () => {
   const { lc, sent } = setup();
   lc.invocation({ kind: 'invoke', requestId: 'r1', deadlineMs: T0 + 3000, invokedFunctionArn: 'arn', receivedAt: T0 });
   lc.message({ t: 'OOM', requestId: 'r1', timestamp: T0 / 1000 });
@@ -84,5 +105,8 @@ test('messages: OOM from logs and the trace agent\'s placeholder; SHUTDOWN drain
   const names = sent.flatMap((s) => (s.msg.t === 'METRICS' ? s.msg.points.map((p) => p.name.replace('aws.lambda.enhanced.', '')) : []));
   assert.deepEqual(names, ['invocations', 'out_of_memory', 'shutdowns']);
   const spans = sent.flatMap((s) => (s.msg.t === 'SPANS' ? s.msg.spans : []));
-  assert.deepEqual(spans.map((s) => [s.name, s.traceId, s.spanId]), [['aws.lambda', 3n, 4n]]);
+  assert.deepEqual(
+    spans.map((s) => [s.name, s.traceId, s.spanId]),
+    [['aws.lambda', 3n, 4n]],
+  );
 });

@@ -8,7 +8,10 @@ const close = (a: number | undefined, b: number): void => assert.ok(a !== undefi
 
 test('a cold then a warm invocation: every report metric, in its unit, with cold_start tags', () => {
   const h = harness();
-  h.p.platform([ev('platform.initStart', T0 - 400, { initializationType: 'on-demand', phase: 'init' }), ev('platform.initReport', T0 - 100, { initializationType: 'on-demand', phase: 'init', metrics: { durationMs: 300.5 } })]);
+  h.p.platform([
+    ev('platform.initStart', T0 - 400, { initializationType: 'on-demand', phase: 'init' }),
+    ev('platform.initReport', T0 - 100, { initializationType: 'on-demand', phase: 'init', metrics: { durationMs: 300.5 } }),
+  ]);
   h.p.invoke('r1', T0);
   const a = invocationEvents('r1', T0, { runtimeMs: 20.25, reportMs: 31.5, billedMs: 32, memMB: 1024, usedMB: 70, initMs: 300.5, bytes: 99 });
   h.p.platform([a.start, a.done, a.report]);
@@ -17,15 +20,43 @@ test('a cold then a warm invocation: every report metric, in its unit, with cold
   h.p.platform([b.start, b.done, b.report]);
 
   const by = (n: string) => h.named(n).map((p) => [p.value, p.tags.join(','), p.timestamp]);
-  assert.deepEqual(by('invocations'), [[1, 'cold_start:true', T0 / 1000], [1, 'cold_start:false', (T0 + 1000) / 1000]]);
-  assert.deepEqual(by('init_duration'), [[0.3005, 'init_type:on-demand', Math.floor((T0 - 100) / 1000)]], 'from initReport, once (the report\'s initDurationMs is not counted again)');
-  assert.deepEqual(h.named('runtime_duration').map((p) => p.value), [20.25, 5]);
-  assert.deepEqual(h.named('produced_bytes').map((p) => p.value), [99, 12]);
-  assert.deepEqual(h.named('duration').map((p) => p.value), [0.0315, 0.008]);
-  assert.deepEqual(h.named('billed_duration').map((p) => p.value), [0.032, 0.008]);
-  assert.deepEqual(h.named('post_runtime_duration').map((p) => p.value), [31.5 - 20.25, 3]);
-  assert.deepEqual(h.named('max_memory_used').map((p) => p.value), [70, 71]);
-  assert.deepEqual(h.named('memorysize').map((p) => p.value), [1024, 1024]);
+  assert.deepEqual(by('invocations'), [
+    [1, 'cold_start:true', T0 / 1000],
+    [1, 'cold_start:false', (T0 + 1000) / 1000],
+  ]);
+  assert.deepEqual(
+    by('init_duration'),
+    [[0.3005, 'init_type:on-demand', Math.floor((T0 - 100) / 1000)]],
+    "from initReport, once (the report's initDurationMs is not counted again)",
+  );
+  assert.deepEqual(
+    h.named('runtime_duration').map((p) => p.value),
+    [20.25, 5],
+  );
+  assert.deepEqual(
+    h.named('produced_bytes').map((p) => p.value),
+    [99, 12],
+  );
+  assert.deepEqual(
+    h.named('duration').map((p) => p.value),
+    [0.0315, 0.008],
+  );
+  assert.deepEqual(
+    h.named('billed_duration').map((p) => p.value),
+    [0.032, 0.008],
+  );
+  assert.deepEqual(
+    h.named('post_runtime_duration').map((p) => p.value),
+    [31.5 - 20.25, 3],
+  );
+  assert.deepEqual(
+    h.named('max_memory_used').map((p) => p.value),
+    [70, 71],
+  );
+  assert.deepEqual(
+    h.named('memorysize').map((p) => p.value),
+    [1024, 1024],
+  );
   close(h.named('estimated_cost')[0]?.value, PRICE_PER_REQUEST + 0.032 * 1 * PRICE_PER_GB_S.x86_64);
   assert.equal(h.sums()['errors'], undefined);
   assert.equal(h.sums()['timeouts'], undefined);
@@ -64,7 +95,10 @@ test('out_of_memory: log line, errorType and memory used = size count once per r
   const ok = invocationEvents('ok', T0 + 2000, { runtimeMs: 5, reportMs: 6, memMB: 128, usedMB: 127 });
   h.p.platform([ok.start, ok.done, ok.report]);
   assert.equal(h.sums()['out_of_memory'], 2);
-  assert.deepEqual(h.named('out_of_memory').map((p) => p.timestamp), [Math.floor((T0 + 10) / 1000), Math.floor((T0 + 1006) / 1000)]);
+  assert.deepEqual(
+    h.named('out_of_memory').map((p) => p.timestamp),
+    [Math.floor((T0 + 10) / 1000), Math.floor((T0 + 1006) / 1000)],
+  );
 });
 
 test('proactive initialization: a first invoke over 10 s after the sandbox started is not a cold start', () => {
@@ -92,8 +126,18 @@ test('SHUTDOWN without an invocation is an unused init; snapstart restore; DD_EN
 test('managed instances: platform.start is the invocation, the report its outcome', () => {
   const h = harness({ managed: true });
   h.p.platform([ev('platform.start', T0, { requestId: 'm1' }), ev('platform.start', T0 + 1, { requestId: 'm2' })]);
-  h.p.platform([ev('platform.report', T0 + 20, { requestId: 'm1', status: 'error', metrics: { durationMs: 20 } }), ev('platform.report', T0 + 25, { requestId: 'm2', status: 'success', metrics: { durationMs: 24 } })]);
+  h.p.platform([
+    ev('platform.report', T0 + 20, { requestId: 'm1', status: 'error', metrics: { durationMs: 20 } }),
+    ev('platform.report', T0 + 25, { requestId: 'm2', status: 'success', metrics: { durationMs: 24 } }),
+  ]);
   assert.deepEqual([h.sums()['invocations'], h.sums()['errors']], [2, 1]);
-  assert.deepEqual(h.named('runtime_duration').map((p) => p.value), [20, 24]);
-  assert.deepEqual(h.named('invocations').map((p) => p.tags), [['cold_start:false'], ['cold_start:false']], 'no cold starts in managed mode');
+  assert.deepEqual(
+    h.named('runtime_duration').map((p) => p.value),
+    [20, 24],
+  );
+  assert.deepEqual(
+    h.named('invocations').map((p) => p.tags),
+    [['cold_start:false'], ['cold_start:false']],
+    'no cold starts in managed mode',
+  );
 });

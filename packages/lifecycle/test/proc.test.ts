@@ -22,7 +22,10 @@ function copy(): { root: string; done: () => void } {
 function advance(root: string): void {
   writeFileSync(path.join(root, 'stat'), 'cpu  1030 0 520 21000 10 0 5 0 0 0\ncpu0 620 0 310 10400 5 0 3 0 0 0\ncpu1 410 0 210 10600 5 0 2 0 0 0\n');
   writeFileSync(path.join(root, 'uptime'), '310.00 610.00\n');
-  writeFileSync(path.join(root, 'net', 'dev'), 'h1\nh2\nvinternal_1:  502048    400    0    0    0     0          0         0   201024     300    0    0    0     0       0          0\n');
+  writeFileSync(
+    path.join(root, 'net', 'dev'),
+    'h1\nh2\nvinternal_1:  502048    400    0    0    0     0          0         0   201024     300    0    0    0     0       0          0\n',
+  );
   writeFileSync(path.join(root, '101', 'fd', '3'), '');
 }
 
@@ -101,7 +104,10 @@ test('the processor samples from INVOKE to runtimeDone and tags the values like 
     advance(root);
     const e = invocationEvents('r1', T0, { runtimeMs: 5, reportMs: 6 });
     h.p.platform([e.start, e.done]);
-    assert.deepEqual(h.named('rx_bytes').map((p) => [p.value, p.tags.join(',')]), [[2048, 'cold_start:true']]);
+    assert.deepEqual(
+      h.named('rx_bytes').map((p) => [p.value, p.tags.join(',')]),
+      [[2048, 'cold_start:true']],
+    );
     assert.equal(h.named('cpu_total_utilization_pct')[0]?.value, 50);
     assert.equal(h.named('threads_use')[0]?.value, 3);
   } finally {
@@ -117,7 +123,10 @@ test('runtime for custom runtimes: AWS_EXECUTION_ENV of a sandbox process, else 
     writeFileSync(path.join(dir, 'al2'), 'NAME="Amazon Linux"\nVERSION="2"\nVERSION_ID="2"\n');
     writeFileSync(path.join(dir, 'debian'), 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\n');
     const empty = path.join(dir, 'no-proc');
-    assert.deepEqual(['al2023', 'al2', 'debian'].map((f) => resolveRuntime(empty, path.join(dir, f))), ['provided.al2023', 'provided.al2', undefined]);
+    assert.deepEqual(
+      ['al2023', 'al2', 'debian'].map((f) => resolveRuntime(empty, path.join(dir, f))),
+      ['provided.al2023', 'provided.al2', undefined],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,27 +11,52 @@ const byName = (spans: SpanData[], name: string): SpanData => {
   return s;
 };
 
-test('universal instrumentation: start/end-invocation with an error yields one aws.lambda span with the tracer\'s ids', () => {
+test("universal instrumentation: start/end-invocation with an error yields one aws.lambda span with the tracer's ids", () => {
   const h = harness();
   h.p.platform([ev('platform.initStart', T0 - 300, { initializationType: 'on-demand' }), ev('platform.initReport', T0 - 50, { metrics: { durationMs: 250 } })]);
   h.p.invoke('r1', T0);
   const e = invocationEvents('r1', T0 + 1, { runtimeMs: 40, reportMs: 45, status: 'error', errorType: 'Runtime.HandlerError' });
   h.p.platform([e.start]);
-  const answer = h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'r1', 'Datadog-Meta-Lang': 'java' }, Buffer.from(JSON.stringify({ headers: { 'x-datadog-trace-id': '1111', 'x-datadog-parent-id': '2222', 'x-datadog-sampling-priority': '2' } })));
+  const answer = h.p.startInvocation(
+    { 'lambda-runtime-aws-request-id': 'r1', 'Datadog-Meta-Lang': 'java' },
+    Buffer.from(JSON.stringify({ headers: { 'x-datadog-trace-id': '1111', 'x-datadog-parent-id': '2222', 'x-datadog-sampling-priority': '2' } })),
+  );
   assert.deepEqual(answer, { 'x-datadog-trace-id': '1111', 'x-datadog-sampling-priority': '2' });
-  h.p.endInvocation({
-    'lambda-runtime-aws-request-id': 'r1', 'x-datadog-trace-id': '1111', 'x-datadog-span-id': '9999', 'x-datadog-sampling-priority': '2',
-    'x-datadog-invocation-error': 'true', 'x-datadog-invocation-error-msg': b64('boom'), 'x-datadog-invocation-error-type': 'java.lang.IllegalStateException',
-    'x-datadog-invocation-error-stack': b64('at Handler.handle(Handler.java:10)\n'), 'x-datadog-tags': '_dd.p.dm=-0,bad=1',
-  }, Buffer.from('{"statusCode":500,"body":"x"}'));
+  h.p.endInvocation(
+    {
+      'lambda-runtime-aws-request-id': 'r1',
+      'x-datadog-trace-id': '1111',
+      'x-datadog-span-id': '9999',
+      'x-datadog-sampling-priority': '2',
+      'x-datadog-invocation-error': 'true',
+      'x-datadog-invocation-error-msg': b64('boom'),
+      'x-datadog-invocation-error-type': 'java.lang.IllegalStateException',
+      'x-datadog-invocation-error-stack': b64('at Handler.handle(Handler.java:10)\n'),
+      'x-datadog-tags': '_dd.p.dm=-0,bad=1',
+    },
+    Buffer.from('{"statusCode":500,"body":"x"}'),
+  );
   assert.equal(h.spans.length, 0, 'nothing before runtimeDone: the duration comes from the platform');
   h.p.platform([e.done]);
   const span = byName(h.spans, 'aws.lambda');
   assert.deepEqual([span.traceId, span.spanId, span.parentId, span.resource, span.service, span.type, span.error], [1111n, 9999n, 2222n, 'My-Fn', 'my-fn', 'serverless', 1]);
   assert.equal(span.start, BigInt(T0 + 1) * 1_000_000n);
   assert.equal(span.duration, 40_000_000n);
-  assert.deepEqual([span.meta['request_id'], span.meta['cold_start'], span.meta['span.kind'], span.meta['http.status_code'], span.meta['error.message'], span.meta['error.msg'], span.meta['error.type'], span.meta['error.stack'], span.meta['_dd.p.dm'], span.meta['bad']],
-    ['r1', 'true', 'server', '500', 'boom', 'boom', 'java.lang.IllegalStateException', 'at Handler.handle(Handler.java:10)\n', '-0', undefined]);
+  assert.deepEqual(
+    [
+      span.meta['request_id'],
+      span.meta['cold_start'],
+      span.meta['span.kind'],
+      span.meta['http.status_code'],
+      span.meta['error.message'],
+      span.meta['error.msg'],
+      span.meta['error.type'],
+      span.meta['error.stack'],
+      span.meta['_dd.p.dm'],
+      span.meta['bad'],
+    ],
+    ['r1', 'true', 'server', '500', 'boom', 'boom', 'java.lang.IllegalStateException', 'at Handler.handle(Handler.java:10)\n', '-0', undefined],
+  );
   assert.equal(span.metrics['_sampling_priority_v1'], 2);
   // The cold start joins the first invocation's trace, under aws.lambda.
   const cold = byName(h.spans, 'aws.lambda.cold_start');
@@ -53,9 +78,14 @@ test('an API Gateway event: the inferred span parents aws.lambda, its parent is 
   h.p.platform([e.done]);
   const inferred = byName(h.spans, 'aws.httpapi');
   const lambda = byName(h.spans, 'aws.lambda');
-  assert.deepEqual([inferred.traceId, inferred.parentId, lambda.parentId, lambda.traceId, lambda.spanId], [0x64fe8b2a57d3eff7n, 0xe457b5a2e4d86bd1n, inferred.spanId, 0x64fe8b2a57d3eff7n, 555n]);
-  assert.deepEqual([lambda.meta['_dd.p.tid'], lambda.meta['function_trigger.event_source'], lambda.meta['http.status_code'], lambda.meta['http.route'], inferred.meta['http.status_code']],
-    ['80f198ee56343ba8', 'api-gateway', '200', '/orders/{orderId}', '200']);
+  assert.deepEqual(
+    [inferred.traceId, inferred.parentId, lambda.parentId, lambda.traceId, lambda.spanId],
+    [0x64fe8b2a57d3eff7n, 0xe457b5a2e4d86bd1n, inferred.spanId, 0x64fe8b2a57d3eff7n, 555n],
+  );
+  assert.deepEqual(
+    [lambda.meta['_dd.p.tid'], lambda.meta['function_trigger.event_source'], lambda.meta['http.status_code'], lambda.meta['http.route'], inferred.meta['http.status_code']],
+    ['80f198ee56343ba8', 'api-gateway', '200', '/orders/{orderId}', '200'],
+  );
   // Sync: the inferred span lasts until the invocation ends.
   assert.equal(inferred.start, 1583348638390n * 1_000_000n);
   assert.equal(inferred.start + inferred.duration, lambda.start + lambda.duration);
@@ -67,7 +97,10 @@ test('async triggers end at the invocation start; SNS in SQS chains two inferred
   h.p.invoke('r1', T0);
   const e = invocationEvents('r1', T0, { runtimeMs: 10, reportMs: 11 });
   h.p.platform([e.start]);
-  assert.deepEqual(h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from(JSON.stringify(event('sqs-sns')))), { 'x-datadog-trace-id': '9999', 'x-datadog-sampling-priority': '1' });
+  assert.deepEqual(h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from(JSON.stringify(event('sqs-sns')))), {
+    'x-datadog-trace-id': '9999',
+    'x-datadog-sampling-priority': '1',
+  });
   h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from('{"statusCode":503}'));
   h.p.platform([e.done]);
   const [sns, sqs, lambda] = h.spans;
@@ -95,7 +128,16 @@ test('the placeholder span supplies ids, meta and metrics; without a tracer no a
   h.p.invoke('r1', T0);
   const e = invocationEvents('r1', T0, { runtimeMs: 10, reportMs: 11 });
   h.p.platform([e.start]);
-  h.p.tracerSpan({ t: 'TRACER_SPAN', kind: 'placeholder', requestId: 'r1', traceId: 77n, spanId: 88n, parentId: 0n, meta: { language: 'go', 'custom.tag': 'x' }, metrics: { _sampling_priority_v1: 1 } });
+  h.p.tracerSpan({
+    t: 'TRACER_SPAN',
+    kind: 'placeholder',
+    requestId: 'r1',
+    traceId: 77n,
+    spanId: 88n,
+    parentId: 0n,
+    meta: { language: 'go', 'custom.tag': 'x' },
+    metrics: { _sampling_priority_v1: 1 },
+  });
   h.p.platform([e.done]);
   assert.equal(h.spans.length, 0, 'waits for end-invocation on success');
   h.p.endInvocation({}, undefined);
@@ -109,13 +151,16 @@ test('the placeholder span supplies ids, meta and metrics; without a tracer no a
   assert.deepEqual(none.spans, []);
 });
 
-test('the cold-start span follows aws.lambda.load\'s link when the library makes aws.lambda itself', () => {
+test("the cold-start span follows aws.lambda.load's link when the library makes aws.lambda itself", () => {
   const h = harness();
   h.p.platform([ev('platform.initStart', T0 - 300, {})]);
   h.p.tracerSpan({ t: 'TRACER_SPAN', kind: 'cold-start-parent', requestId: 'r1', traceId: 5n, spanId: 6n, parentId: 7n, meta: {}, metrics: {} });
   assert.equal(h.spans.length, 0, 'waits for initReport');
   h.p.platform([ev('platform.initReport', T0 - 10, { metrics: { durationMs: 290 } })]);
-  assert.deepEqual(h.spans.map((s) => [s.name, s.traceId, s.spanId, s.parentId, s.duration]), [['aws.lambda.cold_start', 5n, 6n, 7n, 290_000_000n]]);
+  assert.deepEqual(
+    h.spans.map((s) => [s.name, s.traceId, s.spanId, s.parentId, s.duration]),
+    [['aws.lambda.cold_start', 5n, 6n, 7n, 290_000_000n]],
+  );
 });
 
 test('DD_CAPTURE_LAMBDA_PAYLOAD flattens request and response with redaction and depth; DD_TRACE_AWS_SERVICE_REPRESENTATION_ENABLED=false', () => {
@@ -123,13 +168,26 @@ test('DD_CAPTURE_LAMBDA_PAYLOAD flattens request and response with redaction and
   h.p.invoke('r1', T0);
   const e = invocationEvents('r1', T0, { runtimeMs: 1, reportMs: 2 });
   h.p.platform([e.start]);
-  h.p.startInvocation({}, Buffer.from(JSON.stringify({ user: { name: 'ann', password: 'p', deep: { deeper: { x: 1 } } }, list: [1, 'two'], body: '{"api_key":"k","n":null}', long: 'y'.repeat(5000) })));
+  h.p.startInvocation(
+    {},
+    Buffer.from(JSON.stringify({ user: { name: 'ann', password: 'p', deep: { deeper: { x: 1 } } }, list: [1, 'two'], body: '{"api_key":"k","n":null}', long: 'y'.repeat(5000) })),
+  );
   h.p.endInvocation({}, Buffer.from('{"statusCode":200,"headers":{"Authorization":"Bearer x"}}'));
   h.p.platform([e.done]);
   const m = byName(h.spans, 'aws.lambda').meta;
   assert.equal(byName(h.spans, 'aws.lambda').service, 'aws.lambda');
-  assert.deepEqual([m['function.request.user.name'], m['function.request.user.password'], m['function.request.user.deep'], m['function.request.list.1'], m['function.request.body.api_key'], m['function.request.body.n'], m['function.request.long']?.length],
-    ['ann', 'redacted', '{"deeper":{"x":1}}', 'two', 'redacted', 'null', 4096]);
+  assert.deepEqual(
+    [
+      m['function.request.user.name'],
+      m['function.request.user.password'],
+      m['function.request.user.deep'],
+      m['function.request.list.1'],
+      m['function.request.body.api_key'],
+      m['function.request.body.n'],
+      m['function.request.long']?.length,
+    ],
+    ['ann', 'redacted', '{"deeper":{"x":1}}', 'two', 'redacted', 'null', 4096],
+  );
   assert.deepEqual([m['function.response.statusCode'], m['function.response.headers.Authorization']], ['200', 'redacted']);
 });
 
@@ -153,7 +211,16 @@ test('garbage bodies are read as {} and counted; an end with nothing to pair is 
 
 test('a duplicate start-invocation stays in its invocation: the latest wins, and the next invocation (no tracer calls) gets no span', () => {
   const h = harness();
-  const api = (url: string): Buffer => Buffer.from(JSON.stringify({ resource: '/a', path: url, httpMethod: 'GET', headers: { 'x-datadog-trace-id': url === '/first' ? '111' : '222', 'x-datadog-parent-id': '5' }, requestContext: { stage: 'prod', requestId: 'q', apiId: 'api1', domainName: 'api.example.com', requestTimeEpoch: T0 } }));
+  const api = (url: string): Buffer =>
+    Buffer.from(
+      JSON.stringify({
+        resource: '/a',
+        path: url,
+        httpMethod: 'GET',
+        headers: { 'x-datadog-trace-id': url === '/first' ? '111' : '222', 'x-datadog-parent-id': '5' },
+        requestContext: { stage: 'prod', requestId: 'q', apiId: 'api1', domainName: 'api.example.com', requestTimeEpoch: T0 },
+      }),
+    );
   h.p.invoke('r1', T0);
   const e1 = invocationEvents('r1', T0, { runtimeMs: 10, reportMs: 12 });
   h.p.platform([e1.start]);
@@ -170,7 +237,14 @@ test('a duplicate start-invocation stays in its invocation: the latest wins, and
   const e2 = invocationEvents('r2', T0 + 100, { runtimeMs: 10, reportMs: 12 });
   h.p.platform([e2.start, e2.done, e2.report]);
   h.p.finishAll();
-  assert.deepEqual(h.spans.slice(before).map((s) => s.name).filter((n) => n !== 'aws.lambda.cold_start'), [], 'nothing leaked into r2');
+  assert.deepEqual(
+    h.spans
+      .slice(before)
+      .map((s) => s.name)
+      .filter((n) => n !== 'aws.lambda.cold_start'),
+    [],
+    'nothing leaked into r2',
+  );
 });
 
 test('a start/end pair for a request id no INVOKE named makes no span; a start naming the next request waits for its INVOKE', () => {
@@ -184,7 +258,10 @@ test('a start/end pair for a request id no INVOKE named makes no span; a start n
   h.p.platform([e.start, e.done, e.report]);
   h.p.finishAll();
   const spans = h.spans.filter((s) => s.name === 'aws.lambda');
-  assert.deepEqual(spans.map((s) => s.meta['request_id']), ['r1']);
+  assert.deepEqual(
+    spans.map((s) => s.meta['request_id']),
+    ['r1'],
+  );
   assert.deepEqual([h.p.counters.unknownRequests, h.p.counters.unpairedEnds], [1, 1]);
 });
 
@@ -196,6 +273,9 @@ test('a start naming a request still to come survives other INVOKEs (concurrent 
   h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'rB' }, Buffer.from('{}'));
   const eB = invocationEvents('rB', T0 + 5, { runtimeMs: 10, reportMs: 12 });
   h.p.platform([eB.start, eB.done]);
-  assert.deepEqual(h.spans.filter((s) => s.name === 'aws.lambda').map((s) => s.meta['request_id']), ['rB']);
+  assert.deepEqual(
+    h.spans.filter((s) => s.name === 'aws.lambda').map((s) => s.meta['request_id']),
+    ['rB'],
+  );
   assert.equal(h.p.counters.unknownRequests, 0);
 });

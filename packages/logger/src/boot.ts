@@ -55,7 +55,12 @@ export function createBootLogger(options: BootLoggerOptions): Logger {
       }) as LogFn;
     };
     return {
-      trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'),
+      trace: at('trace'),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      fatal: at('fatal'),
       child: (more) => make({ ...bindings, ...more }),
       isLevelEnabled: (level) => LEVEL_VALUES[level] >= threshold,
     };

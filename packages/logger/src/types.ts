@@ -20,7 +20,13 @@ export interface Logger {
 
 /** pino's numeric levels; the light writer emits the same numbers. */
 export const LEVEL_VALUES: Readonly<Record<Level, number>> = {
-  trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity,
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
 };
 
 /** Field names whose values never reach a log line (the API key under any of its spellings). */

@@ -11,7 +11,12 @@ import type { Logger } from '../src/types.js';
 const REDACT = ['apiKey', 'api_key', '*.apiKey', '*.api_key', 'config.apiKey', 'headers["dd-api-key"]', '*.headers["dd-api-key"]', 'headers.authorization'];
 function pinoLines(level: 'debug' | 'info'): { lines: string[]; logger: Logger } {
   const lines: string[] = [];
-  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid, hostname: hostname(), component: 'x', thread: 'w1' } }, destination);
   return { lines, logger: logger as unknown as Logger };
 }
@@ -33,8 +38,12 @@ test('the boot writer and pino emit the same shape', () => {
   }
   assert.equal(bootLines.length, 2);
   assert.equal(lines.length, 2);
-  for (const [a, b] of [[bootLines[0], lines[0]], [bootLines[1], lines[1]]]) {
-    const ja = JSON.parse(a ?? ''), jb = JSON.parse(b ?? '');
+  for (const [a, b] of [
+    [bootLines[0], lines[0]],
+    [bootLines[1], lines[1]],
+  ]) {
+    const ja = JSON.parse(a ?? ''),
+      jb = JSON.parse(b ?? '');
     assert.deepEqual(Object.keys(ja).sort(), Object.keys(jb).sort());
     for (const k of ['level', 'pid', 'hostname', 'component', 'thread', 'msg']) assert.equal(ja[k], jb[k], k);
   }

@@ -52,8 +52,16 @@ export const OOM_STRINGS: readonly string[] = [
 ];
 
 const LEVELS: Readonly<Record<string, string>> = {
-  FATAL: 'critical', CRITICAL: 'critical', ERR: 'error', ERROR: 'error', WARN: 'warn', WARNING: 'warn',
-  INFO: 'info', INFORMATION: 'info', DEBUG: 'debug', TRACE: 'trace',
+  FATAL: 'critical',
+  CRITICAL: 'critical',
+  ERR: 'error',
+  ERROR: 'error',
+  WARN: 'warn',
+  WARNING: 'warn',
+  INFO: 'info',
+  INFORMATION: 'info',
+  DEBUG: 'debug',
+  TRACE: 'trace',
 };
 
 /** pino's numeric levels (our own lines, and Node functions logging with pino). */

@@ -73,7 +73,10 @@ export function logsMirrors(entries: readonly unknown[], logger: Logger): { url:
     const key = o['api_key'] ?? o['apiKey'];
     const port = o['Port'] ?? o['port'] ?? 443;
     if (typeof host !== 'string' || host === '' || typeof key !== 'string' || key === '' || !Number.isInteger(Number(port))) {
-      logger.warn({ code: 'LOGS_ERR_ENDPOINT' satisfies LogsErrorCode, index: i }, `DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS[${i}] needs "Host", "api_key" and a numeric "Port"; skipped`);
+      logger.warn(
+        { code: 'LOGS_ERR_ENDPOINT' satisfies LogsErrorCode, index: i },
+        `DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS[${i}] needs "Host", "api_key" and a numeric "Port"; skipped`,
+      );
       return;
     }
     const base = /^https?:\/\//.test(host) ? host.replace(/\/+$/, '') : `https://${host}:${Number(port)}`;
@@ -97,9 +100,10 @@ export function buildLogs(opts: LogsOptions): Logs {
   const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
   const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
   const counters: LogsCounters = { batches: 0, badBatches: 0, overflow: 0, truncated: 0, forbidden: 0 };
-  const url = config.observabilityPipelinesWorkerLogsEnabled && config.observabilityPipelinesWorkerLogsUrl !== undefined
-    ? config.observabilityPipelinesWorkerLogsUrl
-    : `${config.urls.logs}/api/v2/logs`;
+  const url =
+    config.observabilityPipelinesWorkerLogsEnabled && config.observabilityPipelinesWorkerLogsUrl !== undefined
+      ? config.observabilityPipelinesWorkerLogsUrl
+      : `${config.urls.logs}/api/v2/logs`;
   const compress = config.logsUseCompression && !config.observabilityPipelinesWorkerLogsEnabled;
   let buffer: string[] = [];
   let head = 0;
@@ -158,7 +162,8 @@ export function buildLogs(opts: LogsOptions): Logs {
     }
     if (!Array.isArray(events)) {
       counters.badBatches++;
-      if (counters.badBatches === 1 || counters.badBatches % 100 === 0) logger.warn({ code: 'LOGS_ERR_BATCH' satisfies LogsErrorCode, bytes: body.length, bad: counters.badBatches }, 'telemetry batch is not a JSON array; skipped');
+      if (counters.badBatches === 1 || counters.badBatches % 100 === 0)
+        logger.warn({ code: 'LOGS_ERR_BATCH' satisfies LogsErrorCode, bytes: body.length, bad: counters.badBatches }, 'telemetry batch is not a JSON array; skipped');
       return;
     }
     push(processor.process(events));
@@ -194,7 +199,8 @@ export function buildLogs(opts: LogsOptions): Logs {
     async flush(signal: FlushSignal): Promise<FlushResult> {
       if (signal.reason === 'shutdown') push(processor.takeOrphans());
       const overflow = drops.take({ overflow: counters.overflow })['overflow'] ?? 0;
-      if (overflow > 0) logger.warn({ code: 'LOGS_ERR_DROPPED' satisfies LogsErrorCode, dropped: overflow }, `log buffer over ${MAX_BUFFER_BYTES} bytes; oldest logs dropped since the last flush`);
+      if (overflow > 0)
+        logger.warn({ code: 'LOGS_ERR_DROPPED' satisfies LogsErrorCode, dropped: overflow }, `log buffer over ${MAX_BUFFER_BYTES} bytes; oldest logs dropped since the last flush`);
       const res = await outbox.ship(batches(), signal.deadline, signal.reason === 'shutdown');
       if (res.forbidden && !forbidden) {
         forbidden = true;

@@ -18,7 +18,11 @@ test('platform lines: INIT_START, START, END with timeout and failure, REPORT wi
     ev('platform.initRuntimeDone', { initializationType: 'on-demand', status: 'success' }),
     ev('platform.start', { requestId: 'r1', version: '$LATEST' }),
     ev('platform.runtimeDone', { requestId: 'r1', status: 'success', metrics: { durationMs: 12.5, producedBytes: 8 } }),
-    ev('platform.report', { requestId: 'r1', status: 'success', metrics: { durationMs: 20.25, billedDurationMs: 21, memorySizeMB: 128, maxMemoryUsedMB: 60, initDurationMs: 150.333 } }),
+    ev('platform.report', {
+      requestId: 'r1',
+      status: 'success',
+      metrics: { durationMs: 20.25, billedDurationMs: 21, memorySizeMB: 128, maxMemoryUsedMB: 60, initDurationMs: 150.333 },
+    }),
     ev('platform.start', { requestId: 'r2' }),
     ev('platform.runtimeDone', { requestId: 'r2', status: 'timeout', metrics: { durationMs: 3000.4 } }),
     ev('platform.start', { requestId: 'r3', version: '7' }),
@@ -36,11 +40,17 @@ test('platform lines: INIT_START, START, END with timeout and failure, REPORT wi
     'END RequestId: r3 Task failed: "Runtime.ExitError"',
     'REPORT RequestId: r3 Duration: 5.00 ms Billed Duration: 5 ms Memory Size: 128 MB Max Memory Used: 128 MB',
   ]);
-  assert.deepEqual(out.map((l) => l.message.status), ['info', 'info', 'info', 'info', 'info', 'error', 'info', 'error', 'error']);
+  assert.deepEqual(
+    out.map((l) => l.message.status),
+    ['info', 'info', 'info', 'info', 'info', 'error', 'info', 'error', 'error'],
+  );
   assert.deepEqual(ids(out), [null, 'r1', 'r1', 'r1', 'r2', 'r2', 'r3', 'r3', 'r3']);
-  assert.deepEqual([...p.oom], [], 'platform OOM signals are the lifecycle unit\'s, not read here');
+  assert.deepEqual([...p.oom], [], "platform OOM signals are the lifecycle unit's, not read here");
   const first = out[1] as IntakeLog;
-  assert.deepEqual([first.hostname, first.service, first.ddsource, first.ddtags, first.message.lambda.arn, first.message.timestamp], [ARN, 'fn', 'lambda', 'functionname:fn,env:dev', ARN, Date.parse(T)]);
+  assert.deepEqual(
+    [first.hostname, first.service, first.ddsource, first.ddtags, first.message.lambda.arn, first.message.timestamp],
+    [ARN, 'fn', 'lambda', 'functionname:fn,env:dev', ARN, Date.parse(T)],
+  );
 });
 
 test('request ids: current between start and runtimeDone; lines before START wait for it; JSON logs carry their own', () => {
@@ -54,9 +64,18 @@ test('request ids: current between start and runtimeDone; lines before START wai
     ev('platform.runtimeDone', { requestId: 'r1', status: 'success' }),
     ev('function', 'after the end'),
   ]);
-  assert.deepEqual(msgs(out), ['init line', 'START RequestId: r1 Version: $LATEST', '2026-11-21T10:00:00.000Z\tr1\tINFO\tin r1', '{"timestamp":"2026-11-21T10:00:00.000Z","level":"WARN","requestId":"other-id","message":"json with its own id"}', 'END RequestId: r1']);
+  assert.deepEqual(msgs(out), [
+    'init line',
+    'START RequestId: r1 Version: $LATEST',
+    '2026-11-21T10:00:00.000Z\tr1\tINFO\tin r1',
+    '{"timestamp":"2026-11-21T10:00:00.000Z","level":"WARN","requestId":"other-id","message":"json with its own id"}',
+    'END RequestId: r1',
+  ]);
   assert.deepEqual(ids(out), ['r1', 'r1', 'r1', 'other-id', 'r1']);
-  assert.deepEqual(out.map((l) => l.message.status), ['info', 'info', 'info', 'warn', 'info']);
+  assert.deepEqual(
+    out.map((l) => l.message.status),
+    ['info', 'info', 'info', 'warn', 'info'],
+  );
   const orphan = p.takeOrphans();
   assert.deepEqual([msgs(orphan), ids(orphan)], [['after the end'], [null]]);
   // Managed instances: nothing is held.
@@ -65,7 +84,19 @@ test('request ids: current between start and runtimeDone; lines before START wai
 });
 
 test('levels and statuses, ddtags lifted, multi-line kept, text formats, OOM strings', () => {
-  assert.deepEqual(['FATAL', 'critical', 'Err', 'ERROR', 'warn', 'WARNING', 'info', 'INFORMATION', 'debug', 'TRACE', 'verbose'].map(statusOf), ['critical', 'critical', 'error', 'error', 'warn', 'warn', 'info', 'info', 'debug', 'trace', undefined]);
+  assert.deepEqual(['FATAL', 'critical', 'Err', 'ERROR', 'warn', 'WARNING', 'info', 'INFORMATION', 'debug', 'TRACE', 'verbose'].map(statusOf), [
+    'critical',
+    'critical',
+    'error',
+    'error',
+    'warn',
+    'warn',
+    'info',
+    'info',
+    'debug',
+    'trace',
+    undefined,
+  ]);
   const p = new LogProcessor(OPTS);
   const out = p.process([
     ev('platform.start', { requestId: 'r1' }),
@@ -87,7 +118,10 @@ test('levels and statuses, ddtags lifted, multi-line kept, text formats, OOM str
   assert.equal(oom?.message.status, 'error');
   assert.deepEqual([...p.oom], ['r1']);
   assert.deepEqual([almost?.message.message, almost?.message.status], ['{not json', 'info']);
-  assert.deepEqual([prefixed?.message.status, prefixed?.ddtags, prefixed?.message.message], ['debug', 'functionname:fn,env:dev,p:1', '2026-11-21T10:00:00.000Z\tr1\tINFO\t{"level":"debug","msg":"json after the prefix"}']);
+  assert.deepEqual(
+    [prefixed?.message.status, prefixed?.ddtags, prefixed?.message.message],
+    ['debug', 'functionname:fn,env:dev,p:1', '2026-11-21T10:00:00.000Z\tr1\tINFO\t{"level":"debug","msg":"json after the prefix"}'],
+  );
 });
 
 test("the extension's own informational lines are not shipped; its warnings are", () => {
@@ -123,7 +157,7 @@ test('processing rules: exclude, include, mask in order; bad rules reported and 
   assert.equal(p.counters.excluded, 2, 'START (no "order") and the health check');
 });
 
-test('pino\'s numeric levels map to statuses (the extension\'s own warn and error lines ship as such)', async () => {
+test("pino's numeric levels map to statuses (the extension's own warn and error lines ship as such)", async () => {
   const { statusOf } = await import('../src/processor.js');
   assert.deepEqual([statusOf(40), statusOf(50), statusOf(60), statusOf(30), statusOf(35), statusOf('WARN')], ['warn', 'error', 'critical', 'info', undefined, 'warn']);
 });

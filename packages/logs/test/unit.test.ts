@@ -35,8 +35,14 @@ test('logs reach the intake in agent-json batches of at most 1000; broken batche
     const res = await flush(logs);
     assert.deepEqual(res, { sent: 2501, dropped: 0, pending: 0 });
     const reqs = intake.requests({ kind: 'logs', accepted: true });
-    assert.deepEqual(reqs.map((r) => r.headers['dd-protocol']), ['agent-json', 'agent-json', 'agent-json']);
-    assert.ok(reqs.every((r) => r.headers['content-encoding'] !== undefined), 'compressed by default');
+    assert.deepEqual(
+      reqs.map((r) => r.headers['dd-protocol']),
+      ['agent-json', 'agent-json', 'agent-json'],
+    );
+    assert.ok(
+      reqs.every((r) => r.headers['content-encoding'] !== undefined),
+      'compressed by default',
+    );
     const got = intake.logs();
     assert.equal(got.length, 2501);
     assert.ok(got.every((l) => (l['lambda'] as { request_id: string }).request_id === 'r1' && l['nested'] === true));
@@ -49,8 +55,14 @@ test('logs reach the intake in agent-json batches of at most 1000; broken batche
 test('uncompressed when DD_LOGS_CONFIG_USE_COMPRESSION=false; a 403 stops sending with one error; OOM reported once per request', async () => {
   const { intake, logs, sent, close } = await setup({ DD_LOGS_CONFIG_USE_COMPRESSION: 'false' });
   try {
-    logs.telemetry(body([{ type: 'platform.start', record: { requestId: 'r9' } }, line('FATAL ERROR: JavaScript heap out of memory'), line('again: JavaScript heap out of memory')]));
-    assert.deepEqual(sent.map((m) => (m.t === 'OOM' ? m.requestId : m.t)), ['r9'], 'one OOM message per request, for the lifecycle unit');
+    logs.telemetry(
+      body([{ type: 'platform.start', record: { requestId: 'r9' } }, line('FATAL ERROR: JavaScript heap out of memory'), line('again: JavaScript heap out of memory')]),
+    );
+    assert.deepEqual(
+      sent.map((m) => (m.t === 'OOM' ? m.requestId : m.t)),
+      ['r9'],
+      'one OOM message per request, for the lifecycle unit',
+    );
     await flush(logs);
     assert.equal(intake.requests({ kind: 'logs' })[0]?.encoding, 'identity');
     intake.injectFault({ kind: 'logs', status: 403, times: 1 });
@@ -93,13 +105,23 @@ test('DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS: every batch also goes to each extra i
   const mirror = buildFakeIntake({ apiKey: 'b'.repeat(32) });
   const mirrorUrl = await mirror.listen();
   const lines: string[] = [];
-  const warnings = createLogger({ level: 'warn', write: (l) => { lines.push(l); } });
+  const warnings = createLogger({
+    level: 'warn',
+    write: (l) => {
+      lines.push(l);
+    },
+  });
   const main = buildFakeIntake({ apiKey: API_KEY });
   const url = await main.listen();
-  const { config } = loadConfig({
-    DD_API_KEY: API_KEY, DD_LOGS_CONFIG_LOGS_DD_URL: url, AWS_LAMBDA_FUNCTION_NAME: 'fn',
-    DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS: JSON.stringify([{ api_key: 'b'.repeat(32), Host: mirrorUrl, Port: 443, is_reliable: true }, { Host: 'no-key.example' }]),
-  }, { readYaml: false });
+  const { config } = loadConfig(
+    {
+      DD_API_KEY: API_KEY,
+      DD_LOGS_CONFIG_LOGS_DD_URL: url,
+      AWS_LAMBDA_FUNCTION_NAME: 'fn',
+      DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS: JSON.stringify([{ api_key: 'b'.repeat(32), Host: mirrorUrl, Port: 443, is_reliable: true }, { Host: 'no-key.example' }]),
+    },
+    { readYaml: false },
+  );
   const logs = buildLogs({ config, tags: TAGS, logger: warnings });
   try {
     logs.telemetry(body([{ time: new Date().toISOString(), type: 'platform.start', record: { requestId: 'r1' } }, line('dual shipped')]));

@@ -66,60 +66,143 @@ export type InvocationEvent =
 
 // ---- supervisor -> worker (parentPort) ----
 
-export interface FlushCommand { p: Protocol; t: 'FLUSH'; id: number; reason: FlushReason; deadline: number }
+export interface FlushCommand {
+  p: Protocol;
+  t: 'FLUSH';
+  id: number;
+  reason: FlushReason;
+  deadline: number;
+}
 /** Stop inputs, finish in-flight work, flush everything, then answer DRAINED. */
-export interface ShutdownCommand { p: Protocol; t: 'SHUTDOWN'; id: number; deadline: number }
+export interface ShutdownCommand {
+  p: Protocol;
+  t: 'SHUTDOWN';
+  id: number;
+  deadline: number;
+}
 /** A TCP connection accepted by the supervisor; its bytes travel over `port`. */
-export interface ConnectionMessage { p: Protocol; t: 'CONNECTION'; unit: string; ingress: TcpIngress; connId: number; port: MessagePort }
+export interface ConnectionMessage {
+  p: Protocol;
+  t: 'CONNECTION';
+  unit: string;
+  ingress: TcpIngress;
+  connId: number;
+  port: MessagePort;
+}
 /** A batch of datagrams packed back to back; `lengths[i]` is the size of datagram i. */
-export interface DatagramsMessage { p: Protocol; t: 'DATAGRAMS'; unit: string; data: ArrayBuffer; lengths: number[] }
+export interface DatagramsMessage {
+  p: Protocol;
+  t: 'DATAGRAMS';
+  unit: string;
+  data: ArrayBuffer;
+  lengths: number[];
+}
 /** One Telemetry API POST body, unparsed. */
-export interface TelemetryMessage { p: Protocol; t: 'TELEMETRY'; unit: string; data: ArrayBuffer }
-export interface PlatformMessage { p: Protocol; t: 'PLATFORM'; unit: string; events: PlatformEvent[] }
-export interface InvocationMessage { p: Protocol; t: 'INVOCATION'; unit: string; event: InvocationEvent }
+export interface TelemetryMessage {
+  p: Protocol;
+  t: 'TELEMETRY';
+  unit: string;
+  data: ArrayBuffer;
+}
+export interface PlatformMessage {
+  p: Protocol;
+  t: 'PLATFORM';
+  unit: string;
+  events: PlatformEvent[];
+}
+export interface InvocationMessage {
+  p: Protocol;
+  t: 'INVOCATION';
+  unit: string;
+  event: InvocationEvent;
+}
 /** A channel to another worker, carrying UnitMessages for the units it hosts. */
-export interface PeerMessage { p: Protocol; t: 'PEER'; worker: number; units: string[]; port: MessagePort }
+export interface PeerMessage {
+  p: Protocol;
+  t: 'PEER';
+  worker: number;
+  units: string[];
+  port: MessagePort;
+}
 /**
  * Before a FLUSH when units sit on several threads: each thread sends a marker down every peer channel
  * and answers BARRIER_DONE once it holds every peer's marker. Channels are FIFO, so every unit message
  * sent before the barrier (an invocation's spans and metrics) has been handled by then.
  */
-export interface BarrierCommand { p: Protocol; t: 'BARRIER'; id: number }
+export interface BarrierCommand {
+  p: Protocol;
+  t: 'BARRIER';
+  id: number;
+}
 /** The Datadog API key, resolved (or rotated) by the supervisor from KMS, Secrets Manager or SSM. */
-export interface ApiKeyMessage { p: Protocol; t: 'API_KEY'; key: string }
+export interface ApiKeyMessage {
+  p: Protocol;
+  t: 'API_KEY';
+  key: string;
+}
 
 export type ToWorker =
-  | FlushCommand
-  | ShutdownCommand
-  | ConnectionMessage
-  | DatagramsMessage
-  | TelemetryMessage
-  | PlatformMessage
-  | InvocationMessage
-  | PeerMessage
-  | ApiKeyMessage
-  | BarrierCommand;
+  FlushCommand | ShutdownCommand | ConnectionMessage | DatagramsMessage | TelemetryMessage | PlatformMessage | InvocationMessage | PeerMessage | ApiKeyMessage | BarrierCommand;
 
 // ---- worker -> supervisor (parentPort) ----
 
-export interface ReadyMessage { p: Protocol; t: 'READY'; worker: number; units: string[]; startMs: number }
-export interface ErrorMessage { p: Protocol; t: 'ERROR'; worker: number; unit?: string; error: WireError; fatal: boolean }
-export interface FlushedMessage { p: Protocol; t: 'FLUSHED'; id: number; reports: UnitFlushReport[] }
-export interface DrainedMessage { p: Protocol; t: 'DRAINED'; id: number; reports: UnitFlushReport[] }
+export interface ReadyMessage {
+  p: Protocol;
+  t: 'READY';
+  worker: number;
+  units: string[];
+  startMs: number;
+}
+export interface ErrorMessage {
+  p: Protocol;
+  t: 'ERROR';
+  worker: number;
+  unit?: string;
+  error: WireError;
+  fatal: boolean;
+}
+export interface FlushedMessage {
+  p: Protocol;
+  t: 'FLUSHED';
+  id: number;
+  reports: UnitFlushReport[];
+}
+export interface DrainedMessage {
+  p: Protocol;
+  t: 'DRAINED';
+  id: number;
+  reports: UnitFlushReport[];
+}
 /** A unit asks the supervisor for a flush (e.g. the tracer's POST /lambda/flush). */
-export interface FlushRequestMessage { p: Protocol; t: 'FLUSH_REQUEST'; unit: string; blocking: boolean }
+export interface FlushRequestMessage {
+  p: Protocol;
+  t: 'FLUSH_REQUEST';
+  unit: string;
+  blocking: boolean;
+}
 
 /** Every peer channel of this thread delivered the barrier's marker. */
-export interface BarrierDoneMessage { p: Protocol; t: 'BARRIER_DONE'; id: number }
+export interface BarrierDoneMessage {
+  p: Protocol;
+  t: 'BARRIER_DONE';
+  id: number;
+}
 /** The intake refused the key (403): the supervisor may resolve it again (a rotated secret). */
-export interface KeyRejectedMessage { p: Protocol; t: 'KEY_REJECTED'; unit: string }
+export interface KeyRejectedMessage {
+  p: Protocol;
+  t: 'KEY_REJECTED';
+  unit: string;
+}
 
 export type FromWorker = ReadyMessage | ErrorMessage | FlushedMessage | DrainedMessage | FlushRequestMessage | KeyRejectedMessage | BarrierDoneMessage;
 
 // ---- unit -> unit (peer channels, or a direct call inside one worker) ----
 
 /** DogStatsD lines, newline separated (from the trace agent's /dogstatsd/v2/proxy). */
-export interface DogStatsDLines { t: 'DSD_LINES'; data: ArrayBuffer }
+export interface DogStatsDLines {
+  t: 'DSD_LINES';
+  data: ArrayBuffer;
+}
 /** Metric points computed by a unit (enhanced metrics) for the metrics pipeline. */
 export interface MetricPoints {
   t: 'METRICS';
@@ -142,7 +225,10 @@ export interface SpanData {
   type: string;
 }
 /** Spans made outside the trace agent (aws.lambda, cold start, inferred spans). */
-export interface SpansMessage { t: 'SPANS'; spans: SpanData[] }
+export interface SpansMessage {
+  t: 'SPANS';
+  spans: SpanData[];
+}
 /**
  * Trace agent -> lifecycle: a tracer span the invocation span depends on. `placeholder` is the
  * Java/Go/.NET stand-in (resource `dd-tracer-serverless-span`): its ids, meta and metrics belong to
@@ -160,14 +246,28 @@ export interface TracerSpanMessage {
   metrics: Record<string, number>;
 }
 /** Logs -> lifecycle: a function or extension log line said the runtime ran out of memory. */
-export interface OutOfMemoryMessage { t: 'OOM'; requestId: string | undefined; timestamp: number }
+export interface OutOfMemoryMessage {
+  t: 'OOM';
+  requestId: string | undefined;
+  timestamp: number;
+}
 
 export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerSpanMessage | OutOfMemoryMessage;
 
 /** Envelope on a peer channel. */
-export interface PeerEnvelope { p: Protocol; t: 'UNIT'; to: string; from: string; msg: UnitMessage }
+export interface PeerEnvelope {
+  p: Protocol;
+  t: 'UNIT';
+  to: string;
+  from: string;
+  msg: UnitMessage;
+}
 /** A flush barrier's marker on a peer channel (see BarrierCommand). */
-export interface PeerBarrier { p: Protocol; t: 'BARRIER'; id: number }
+export interface PeerBarrier {
+  p: Protocol;
+  t: 'BARRIER';
+  id: number;
+}
 
 // ---- connection channel frames ----
 

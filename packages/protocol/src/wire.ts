@@ -5,10 +5,25 @@ import type { ProtocolErrorCode } from './errors.js';
 
 // Every tag of each union, exactly: a tag added to (or removed from) the types without these fails to compile.
 const TO_WORKER: { [T in ToWorker['t']]: true } = {
-  FLUSH: true, SHUTDOWN: true, CONNECTION: true, DATAGRAMS: true, TELEMETRY: true, PLATFORM: true, INVOCATION: true, PEER: true, API_KEY: true, BARRIER: true,
+  FLUSH: true,
+  SHUTDOWN: true,
+  CONNECTION: true,
+  DATAGRAMS: true,
+  TELEMETRY: true,
+  PLATFORM: true,
+  INVOCATION: true,
+  PEER: true,
+  API_KEY: true,
+  BARRIER: true,
 };
 const FROM_WORKER: { [T in FromWorker['t']]: true } = {
-  READY: true, ERROR: true, FLUSHED: true, DRAINED: true, FLUSH_REQUEST: true, KEY_REJECTED: true, BARRIER_DONE: true,
+  READY: true,
+  ERROR: true,
+  FLUSHED: true,
+  DRAINED: true,
+  FLUSH_REQUEST: true,
+  KEY_REJECTED: true,
+  BARRIER_DONE: true,
 };
 const TO_WORKER_TAGS: ReadonlySet<string> = new Set(Object.keys(TO_WORKER));
 const FROM_WORKER_TAGS: ReadonlySet<string> = new Set(Object.keys(FROM_WORKER));

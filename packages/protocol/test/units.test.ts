@@ -20,7 +20,11 @@ send('trace-agent', { t: 'DSD_LINES', data: new ArrayBuffer(0) });
 send('logs', { t: 'OOM', requestId: undefined, timestamp: 0 });
 
 test('the table and the runtime check agree with the types', () => {
-  assert.deepEqual(sent.slice(0, 3), [['dogstatsd', 'DSD_LINES'], ['trace-agent', 'SPANS'], ['lifecycle', 'OOM']]);
+  assert.deepEqual(sent.slice(0, 3), [
+    ['dogstatsd', 'DSD_LINES'],
+    ['trace-agent', 'SPANS'],
+    ['lifecycle', 'OOM'],
+  ]);
   assert.deepEqual(UNIT_NAMES, ['dogstatsd', 'trace-agent', 'logs', 'lifecycle']);
   assert.equal(accepts('trace-agent', 'SPANS'), true);
   assert.equal(accepts('trace-agent', 'DSD_LINES'), false);

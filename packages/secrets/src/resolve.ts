@@ -46,7 +46,7 @@ export function keyFromSecretString(s: string): string {
     const o = (v ?? {}) as Record<string, unknown>;
     const key = o['dd_api_key'] ?? o['apiKey'];
     if (typeof key !== 'string') throw new SecretsError('SEC_ERR_EMPTY', 'the secret is JSON without a "dd_api_key" or "apiKey" string');
-    return cleanKey(key, 'the secret\'s key field');
+    return cleanKey(key, "the secret's key field");
   }
   return cleanKey(s, 'the secret');
 }
@@ -58,7 +58,8 @@ export interface FetchOptions {
 }
 
 async function credentialsOf(access: AwsAccess, timeoutMs: number): Promise<Credentials> {
-  if (access.containerCredentials !== undefined && access.credentials === undefined) return containerCredentials(access.containerCredentials.uri, access.containerCredentials.token, timeoutMs);
+  if (access.containerCredentials !== undefined && access.credentials === undefined)
+    return containerCredentials(access.containerCredentials.uri, access.containerCredentials.token, timeoutMs);
   if (access.credentials !== undefined) return access.credentials;
   throw new SecretsError('SEC_ERR_CREDENTIALS', 'no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them for the execution role)');
 }
@@ -69,7 +70,16 @@ export async function fetchApiKey(source: KeySource, o: FetchOptions): Promise<s
   const timeoutMs = o.timeoutMs ?? 3000;
   const credentials = await credentialsOf(o.access, timeoutMs);
   const call = (service: AwsService, signing: string, target: string, region: string, body: Record<string, unknown>): Promise<Record<string, unknown>> =>
-    awsJsonCall({ endpoint: endpointFor(service, region, o.access.fips, o.access.endpoints), region, service: signing, target, body, credentials, timeoutMs, ...(o.now ? { now: o.now } : {}) });
+    awsJsonCall({
+      endpoint: endpointFor(service, region, o.access.fips, o.access.endpoints),
+      region,
+      service: signing,
+      target,
+      body,
+      credentials,
+      timeoutMs,
+      ...(o.now ? { now: o.now } : {}),
+    });
   switch (source.variable) {
     case 'DD_KMS_API_KEY': {
       const blob = source.value.trim();
@@ -81,7 +91,8 @@ export async function fetchApiKey(source: KeySource, o: FetchOptions): Promise<s
         if ((err as SecretsError).awsCode !== 'InvalidCiphertextException') throw err;
       }
       // The Lambda console's encryption helpers bind the ciphertext to the function's name.
-      if (typeof out?.['Plaintext'] !== 'string') out = await call('kms', 'kms', 'TrentService.Decrypt', o.access.region, { CiphertextBlob: blob, EncryptionContext: { LambdaFunctionName: o.access.functionName } });
+      if (typeof out?.['Plaintext'] !== 'string')
+        out = await call('kms', 'kms', 'TrentService.Decrypt', o.access.region, { CiphertextBlob: blob, EncryptionContext: { LambdaFunctionName: o.access.functionName } });
       const plain = out['Plaintext'];
       if (typeof plain !== 'string') throw new SecretsError('SEC_ERR_EMPTY', 'KMS answered without Plaintext');
       return cleanKey(Buffer.from(plain, 'base64').toString('utf8'), 'the decrypted value');

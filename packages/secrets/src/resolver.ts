@@ -60,7 +60,8 @@ export class ApiKeyResolver {
   /** Starts resolving (AWS sources only; DD_API_KEY needs nothing). Never throws, never awaited on the cold-start path. */
   start(): void {
     if (this.#source === undefined || this.#source.variable === 'DD_API_KEY') {
-      if (this.#source === undefined) this.#o.logger.error({ code: 'SEC_ERR_CONFIG' }, 'no Datadog API key: set DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN, DD_KMS_API_KEY or DD_API_KEY; nothing will be sent');
+      if (this.#source === undefined)
+        this.#o.logger.error({ code: 'SEC_ERR_CONFIG' }, 'no Datadog API key: set DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN, DD_KMS_API_KEY or DD_API_KEY; nothing will be sent');
       return;
     }
     this.#resolve();
@@ -91,28 +92,33 @@ export class ApiKeyResolver {
     const source = this.#source as KeySource;
     clearTimeout(this.#timer);
     this.attempts++;
-    this.#running = (this.#o.fetch ?? fetchApiKey)(source, { access: this.#o.access, ...(this.#o.timeoutMs !== undefined ? { timeoutMs: this.#o.timeoutMs } : {}) }).then((key) => {
-      this.#backoffMs = 0;
-      this.#lastError = undefined;
-      const changed = key !== this.#key;
-      this.#key = key;
-      if (changed) {
-        this.#o.logger.info({ from: source.variable }, 'API key resolved');
-        this.#o.onKey(key);
-      }
-      const reload = this.#o.config.apiKeySecretReloadIntervalS;
-      if (reload !== undefined) this.#schedule(reload * 1000);
-    }, (err: unknown) => {
-      const e = err instanceof SecretsError ? err : new SecretsError('SEC_ERR_NETWORK', (err as Error).message, { retryable: true });
-      const line = `${source.variable}: ${e.message}`;
-      // One error line per distinct failure, not one per retry.
-      if (line !== this.#lastError) this.#o.logger.error({ code: e.code, awsCode: e.awsCode, variable: source.variable }, line);
-      this.#lastError = line;
-      this.#backoffMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.#backoffMs * 2));
-      this.#schedule(this.#backoffMs);
-    }).finally(() => {
-      this.#running = undefined;
-    });
+    this.#running = (this.#o.fetch ?? fetchApiKey)(source, { access: this.#o.access, ...(this.#o.timeoutMs !== undefined ? { timeoutMs: this.#o.timeoutMs } : {}) })
+      .then(
+        (key) => {
+          this.#backoffMs = 0;
+          this.#lastError = undefined;
+          const changed = key !== this.#key;
+          this.#key = key;
+          if (changed) {
+            this.#o.logger.info({ from: source.variable }, 'API key resolved');
+            this.#o.onKey(key);
+          }
+          const reload = this.#o.config.apiKeySecretReloadIntervalS;
+          if (reload !== undefined) this.#schedule(reload * 1000);
+        },
+        (err: unknown) => {
+          const e = err instanceof SecretsError ? err : new SecretsError('SEC_ERR_NETWORK', (err as Error).message, { retryable: true });
+          const line = `${source.variable}: ${e.message}`;
+          // One error line per distinct failure, not one per retry.
+          if (line !== this.#lastError) this.#o.logger.error({ code: e.code, awsCode: e.awsCode, variable: source.variable }, line);
+          this.#lastError = line;
+          this.#backoffMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.#backoffMs * 2));
+          this.#schedule(this.#backoffMs);
+        },
+      )
+      .finally(() => {
+        this.#running = undefined;
+      });
   }
 
   #schedule(ms: number): void {

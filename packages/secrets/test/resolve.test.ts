@@ -35,27 +35,55 @@ test('Secrets Manager (raw and JSON), SSM (ARN and name) and KMS (with the Lambd
     assert.equal(await fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access }), KEY);
     assert.equal(await fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: '/plain/name' }, { access }), KEY);
     assert.equal(await fetchApiKey({ variable: 'DD_KMS_API_KEY', value: CIPHER }, { access }), KEY);
-    assert.ok(aws.calls.every((c) => c.error === undefined || c.error === 'InvalidCiphertextException'), JSON.stringify(aws.calls));
+    assert.ok(
+      aws.calls.every((c) => c.error === undefined || c.error === 'InvalidCiphertextException'),
+      JSON.stringify(aws.calls),
+    );
     // The region comes from the ARN when there is one, else AWS_REGION.
-    assert.deepEqual(aws.calls.map((c) => [c.service, c.region]), [['secretsmanager', 'eu-west-1'], ['secretsmanager', 'eu-west-1'], ['ssm', 'eu-west-1'], ['ssm', 'us-east-1'], ['kms', 'us-east-1'], ['kms', 'us-east-1']]);
+    assert.deepEqual(
+      aws.calls.map((c) => [c.service, c.region]),
+      [
+        ['secretsmanager', 'eu-west-1'],
+        ['secretsmanager', 'eu-west-1'],
+        ['ssm', 'eu-west-1'],
+        ['ssm', 'us-east-1'],
+        ['kms', 'us-east-1'],
+        ['kms', 'us-east-1'],
+      ],
+    );
     // KMS: first without a context (InvalidCiphertextException), then with the function's name.
-    assert.deepEqual(aws.calls.slice(-2).map((c) => c.body['EncryptionContext']), [undefined, { LambdaFunctionName: 'my-fn' }]);
+    assert.deepEqual(
+      aws.calls.slice(-2).map((c) => c.body['EncryptionContext']),
+      [undefined, { LambdaFunctionName: 'my-fn' }],
+    );
     assert.deepEqual(aws.calls[2]?.body, { Name: SSM_ARN, WithDecryption: true });
   } finally {
     await close();
   }
 });
 
-test('AWS errors come back with AWS\'s code and message; a wrong secret key fails the signature check', async () => {
+test("AWS errors come back with AWS's code and message; a wrong secret key fails the signature check", async () => {
   const { access, close } = await fake();
   try {
-    await assert.rejects(fetchApiKey({ variable: 'DD_API_KEY_SECRET_ARN', value: `${ARN}-missing` }, { access }), (e: SecretsError) => e.awsCode === 'ResourceNotFoundException' && /ResourceNotFoundException: Secrets Manager can't find/.test(e.message) && !e.retryable);
+    await assert.rejects(
+      fetchApiKey({ variable: 'DD_API_KEY_SECRET_ARN', value: `${ARN}-missing` }, { access }),
+      (e: SecretsError) => e.awsCode === 'ResourceNotFoundException' && /ResourceNotFoundException: Secrets Manager can't find/.test(e.message) && !e.retryable,
+    );
     const wrong: AwsAccess = { ...access, credentials: { ...creds, secretAccessKey: 'not-the-secret' } };
     await assert.rejects(fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: wrong }), (e: SecretsError) => e.awsCode === 'InvalidSignatureException');
-    await assert.rejects(fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: { ...access, credentials: { ...creds, accessKeyId: 'AKIAOTHER' } } }), (e: SecretsError) => e.awsCode === 'UnrecognizedClientException');
+    await assert.rejects(
+      fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: { ...access, credentials: { ...creds, accessKeyId: 'AKIAOTHER' } } }),
+      (e: SecretsError) => e.awsCode === 'UnrecognizedClientException',
+    );
     await assert.rejects(fetchApiKey({ variable: 'DD_KMS_API_KEY', value: 'not base64 !!' }, { access }), (e: SecretsError) => e.code === 'SEC_ERR_CONFIG');
-    await assert.rejects(fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: { ...access, credentials: undefined } }), (e: SecretsError) => e.code === 'SEC_ERR_CREDENTIALS' && /AWS_ACCESS_KEY_ID/.test(e.message));
-    await assert.rejects(fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: { ...access, endpoints: { all: 'http://127.0.0.1:9' } } }), (e: SecretsError) => e.code === 'SEC_ERR_NETWORK' && e.retryable);
+    await assert.rejects(
+      fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: { ...access, credentials: undefined } }),
+      (e: SecretsError) => e.code === 'SEC_ERR_CREDENTIALS' && /AWS_ACCESS_KEY_ID/.test(e.message),
+    );
+    await assert.rejects(
+      fetchApiKey({ variable: 'DD_API_KEY_SSM_ARN', value: SSM_ARN }, { access: { ...access, endpoints: { all: 'http://127.0.0.1:9' } } }),
+      (e: SecretsError) => e.code === 'SEC_ERR_NETWORK' && e.retryable,
+    );
   } finally {
     await close();
   }
@@ -66,7 +94,10 @@ test('secret shapes and precedence; an empty value is an error, not a key', () =
   assert.equal(keyFromSecretString(JSON.stringify({ apiKey: KEY })), KEY);
   assert.equal(keyFromSecretString(JSON.stringify({ dd_api_key: KEY, apiKey: 'other' })), KEY);
   assert.throws(() => keyFromSecretString(JSON.stringify({ nope: 1 })), /dd_api_key/);
-  assert.throws(() => keyFromSecretString('  \n'), (e: SecretsError) => e.code === 'SEC_ERR_EMPTY');
+  assert.throws(
+    () => keyFromSecretString('  \n'),
+    (e: SecretsError) => e.code === 'SEC_ERR_EMPTY',
+  );
   const all = { apiKey: 'plain', kmsApiKey: 'kms', apiKeySecretArn: 'sm', apiKeySsmArn: 'ssm' };
   assert.equal(keySource(all)?.variable, 'DD_KMS_API_KEY');
   assert.equal(keySource({ ...all, kmsApiKey: undefined })?.variable, 'DD_API_KEY_SECRET_ARN');
@@ -75,14 +106,31 @@ test('secret shapes and precedence; an empty value is an error, not a key', () =
   assert.equal(keySource({ apiKey: undefined, kmsApiKey: undefined, apiKeySecretArn: undefined, apiKeySsmArn: undefined }), undefined);
 });
 
-test('the resolver: a failure is one line naming the variable and AWS\'s error, retried with backoff; the key never reaches a log line; a rotation is picked up on 403 at most once a minute', async () => {
+test("the resolver: a failure is one line naming the variable and AWS's error, retried with backoff; the key never reaches a log line; a rotation is picked up on 403 at most once a minute", async () => {
   const { aws, access, close } = await fake();
   const lines: string[] = [];
-  const logger = createLogger({ level: 'trace', write: (l) => { lines.push(l); } });
+  const logger = createLogger({
+    level: 'trace',
+    write: (l) => {
+      lines.push(l);
+    },
+  });
   const keys: string[] = [];
   let now = 0;
-  const missing = new ApiKeyResolver({ config: { apiKey: undefined, kmsApiKey: undefined, apiKeySecretArn: `${ARN}-missing`, apiKeySsmArn: undefined, apiKeySecretReloadIntervalS: undefined }, access, logger, onKey: (k) => keys.push(k), now: () => now });
-  const good = new ApiKeyResolver({ config: { apiKey: undefined, kmsApiKey: undefined, apiKeySecretArn: ARN, apiKeySsmArn: undefined, apiKeySecretReloadIntervalS: undefined }, access, logger, onKey: (k) => keys.push(k), now: () => now });
+  const missing = new ApiKeyResolver({
+    config: { apiKey: undefined, kmsApiKey: undefined, apiKeySecretArn: `${ARN}-missing`, apiKeySsmArn: undefined, apiKeySecretReloadIntervalS: undefined },
+    access,
+    logger,
+    onKey: (k) => keys.push(k),
+    now: () => now,
+  });
+  const good = new ApiKeyResolver({
+    config: { apiKey: undefined, kmsApiKey: undefined, apiKeySecretArn: ARN, apiKeySsmArn: undefined, apiKeySecretReloadIntervalS: undefined },
+    access,
+    logger,
+    onKey: (k) => keys.push(k),
+    now: () => now,
+  });
   try {
     assert.equal(missing.pending, true);
     missing.start();
@@ -120,7 +168,9 @@ test('SnapStart: credentials come from AWS_CONTAINER_CREDENTIALS_FULL_URI with i
   const seen: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.headers['authorization']);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: '2099-01-01T00:00:00Z' }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, Token: creds.sessionToken, Expiration: '2099-01-01T00:00:00Z' }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;

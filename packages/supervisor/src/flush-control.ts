@@ -30,9 +30,12 @@ export class FlushControl {
   /** The interval of the background timer; `end` has none. */
   get intervalMs(): number | undefined {
     switch (this.strategy.kind) {
-      case 'default': return DEFAULT_INTERVAL_MS;
-      case 'end': return undefined;
-      default: return this.strategy.intervalMs;
+      case 'default':
+        return DEFAULT_INTERVAL_MS;
+      case 'end':
+        return undefined;
+      default:
+        return this.strategy.intervalMs;
     }
   }
 
@@ -47,10 +50,14 @@ export class FlushControl {
     if (this.#ring.length > RING_SIZE) this.#ring.shift();
     const s = this.strategy;
     switch (s.kind) {
-      case 'end': return 'end';
-      case 'end-periodically': return this.#due(now, s.intervalMs) ? 'end' : 'dont';
-      case 'periodically': return this.#due(now, s.intervalMs) ? 'periodic' : 'dont';
-      case 'continuously': return this.#due(now, s.intervalMs) ? 'continuous' : 'dont';
+      case 'end':
+        return 'end';
+      case 'end-periodically':
+        return this.#due(now, s.intervalMs) ? 'end' : 'dont';
+      case 'periodically':
+        return this.#due(now, s.intervalMs) ? 'periodic' : 'dont';
+      case 'continuously':
+        return this.#due(now, s.intervalMs) ? 'continuous' : 'dont';
       case 'default': {
         if (this.#ring.length < RING_SIZE) return 'end';
         const elapsed = now - (this.#ring[0] ?? now);

@@ -66,7 +66,8 @@ export class DogStatsDSocket {
     return new Promise((resolve, reject) => {
       const sock = dgram.createSocket({ type: 'udp4', ...(recvBufferSize !== undefined ? { recvBufferSize } : {}) });
       this.#sock = sock;
-      const onError = (err: NodeJS.ErrnoException): void => reject(new SupervisorError('SV_ERR_BIND', `cannot bind DogStatsD on 127.0.0.1:${port}/udp: ${err.code ?? err.message}`, { cause: err }));
+      const onError = (err: NodeJS.ErrnoException): void =>
+        reject(new SupervisorError('SV_ERR_BIND', `cannot bind DogStatsD on 127.0.0.1:${port}/udp: ${err.code ?? err.message}`, { cause: err }));
       sock.once('error', onError);
       sock.on('message', (msg) => this.#onDatagram(msg));
       sock.bind({ port, address: '127.0.0.1', exclusive: true }, () => {

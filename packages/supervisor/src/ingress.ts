@@ -52,7 +52,15 @@ function owners(units: readonly UnitSpec[]): Map<Ingress, string> {
 
 export class IngressServers {
   readonly #o: IngressOptions;
-  readonly counters: IngressCounters = { unownedConnections: 0, datagrams: 0, droppedDatagrams: 0, kernelDroppedDatagrams: 0, telemetryBatches: 0, badTelemetryBatches: 0, refusedTelemetryBatches: 0 };
+  readonly counters: IngressCounters = {
+    unownedConnections: 0,
+    datagrams: 0,
+    droppedDatagrams: 0,
+    kernelDroppedDatagrams: 0,
+    telemetryBatches: 0,
+    badTelemetryBatches: 0,
+    refusedTelemetryBatches: 0,
+  };
   readonly #workers: WorkerSet;
   readonly #owners: Map<Ingress, string>;
   readonly #platformUnits: string[];
@@ -82,9 +90,11 @@ export class IngressServers {
   async bind(): Promise<void> {
     const { ports, dogstatsdSoRcvbuf } = this.#o.config;
     const on = (i: Ingress): boolean => this.#ingresses.has(i);
-    const lost = (what: string) => (err: Error): void => {
-      if (!this.#stopped) this.#o.onListenerLost?.(what, err);
-    };
+    const lost =
+      (what: string) =>
+      (err: Error): void => {
+        if (!this.#stopped) this.#o.onListenerLost?.(what, err);
+      };
     await Promise.all([
       on('apm') ? this.#bindTcp('apm', ports.apm) : undefined,
       on('apm') ? this.#bindApmSocket() : undefined,

@@ -60,8 +60,13 @@ export function readUnits(codeDir: string): UnitSpec[] {
     const o = (u ?? {}) as Record<string, unknown>;
     const ingress = Array.isArray(o['ingress']) ? o['ingress'] : [];
     const events = Array.isArray(o['events']) ? o['events'] : [];
-    if (typeof o['name'] !== 'string' || typeof o['module'] !== 'string' || seen.has(o['name']) ||
-      !ingress.every((x) => (INGRESSES as readonly unknown[]).includes(x)) || !events.every((x) => x === 'platform' || x === 'invocation')) {
+    if (
+      typeof o['name'] !== 'string' ||
+      typeof o['module'] !== 'string' ||
+      seen.has(o['name']) ||
+      !ingress.every((x) => (INGRESSES as readonly unknown[]).includes(x)) ||
+      !events.every((x) => x === 'platform' || x === 'invocation')
+    ) {
       throw new SupervisorError('SV_ERR_UNITS_MANIFEST', `units.json entry ${i} is invalid`);
     }
     seen.add(o['name']);
@@ -148,7 +153,11 @@ export class Pipelines {
       const t0 = performance.now();
       // Datagrams the kernel dropped since the last flush go out with this one (counted and as a metric).
       const udpDrops = this.ingress?.collectKernelDrops() ?? 0;
-      if (udpDrops > 0) this.#log.warn({ code: 'SV_ERR_UDP_DROPS', dropped: udpDrops, total: this.ingress?.counters.kernelDroppedDatagrams }, 'the kernel dropped DogStatsD datagrams (receive buffer full); see DD_DOGSTATSD_SO_RCVBUF');
+      if (udpDrops > 0)
+        this.#log.warn(
+          { code: 'SV_ERR_UDP_DROPS', dropped: udpDrops, total: this.ingress?.counters.kernelDroppedDatagrams },
+          'the kernel dropped DogStatsD datagrams (receive buffer full); see DD_DOGSTATSD_SO_RCVBUF',
+        );
       const reports = await workers.request('FLUSH', reason, deadline);
       const s = { ...summary(reports), udpDrops };
       this.totals.flushes++;

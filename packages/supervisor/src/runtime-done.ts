@@ -32,11 +32,14 @@ export class RuntimeDoneWaiter {
   async wait(requestId: string, deadlineMs: number): Promise<void> {
     if (this.#done.delete(requestId)) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(requestId);
-        this.#log.warn({ requestId }, 'no platform.runtimeDone before the invocation deadline; flushing anyway');
-        resolve();
-      }, Math.max(0, deadlineMs - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.#waiting.delete(requestId);
+          this.#log.warn({ requestId }, 'no platform.runtimeDone before the invocation deadline; flushing anyway');
+          resolve();
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
       timer.unref();
       this.#waiting.set(requestId, () => {
         clearTimeout(timer);

@@ -49,8 +49,9 @@ export async function runExtension(options: RunOptions): Promise<number> {
   const managed = env['AWS_LAMBDA_INITIALIZATION_TYPE'] === 'lambda-managed-instances';
   const runtimeApi = env['AWS_LAMBDA_RUNTIME_API'];
   if (runtimeApi === undefined || runtimeApi === '') {
-    createBootLogger({ level: 'error', bindings: { component: 'supervisor' }, ...(write ? { write } : {}) })
-      .fatal('AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda (or its emulator)');
+    createBootLogger({ level: 'error', bindings: { component: 'supervisor' }, ...(write ? { write } : {}) }).fatal(
+      'AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda (or its emulator)',
+    );
     return 1;
   }
   const client = new ExtensionClient({ runtimeApi, name: EXTENSION_NAME });
@@ -188,13 +189,16 @@ class Supervisor {
     setImmediate(() => {
       this.#p.workers?.start();
       this.#resolveApiKey();
-      this.#log.info({
-        node: process.versions.node,
-        workers: plan.threads.length,
-        budget: config.workers,
-        budgetSource: config.workersSource,
-        assignment: plan.threads.map((t, i) => `w${i + 1}:${t.map((u) => u.name).join('+')}`),
-      }, 'worker assignment');
+      this.#log.info(
+        {
+          node: process.versions.node,
+          workers: plan.threads.length,
+          budget: config.workers,
+          budgetSource: config.workersSource,
+          assignment: plan.threads.map((t, i) => `w${i + 1}:${t.map((u) => u.name).join('+')}`),
+        },
+        'worker assignment',
+      );
       if (plan.threads.length === 0) this.#emitCheckpoints();
     });
     const interval = this.#flush.intervalMs;
@@ -213,19 +217,23 @@ class Supervisor {
   #resolveApiKey(): void {
     const c = this.#config;
     if (!c.kmsApiKey && !c.apiKeySecretArn && !c.apiKeySsmArn) {
-      if (!c.apiKey) this.#log.error({ code: 'SEC_ERR_CONFIG' }, 'no Datadog API key: set DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN, DD_KMS_API_KEY or DD_API_KEY; nothing will be sent');
+      if (!c.apiKey)
+        this.#log.error({ code: 'SEC_ERR_CONFIG' }, 'no Datadog API key: set DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN, DD_KMS_API_KEY or DD_API_KEY; nothing will be sent');
       return;
     }
-    import('@dd-lambda/secrets').then(({ ApiKeyResolver }) => {
-      const resolver = new ApiKeyResolver({
-        config: c,
-        access: this.#aws,
-        logger: this.#log.child({ component: 'api-key' }),
-        onKey: (key) => this.#p.workers?.setApiKey(key),
-      });
-      this.#keys = resolver;
-      resolver.start();
-    }, (err: unknown) => this.#log.error({ err }, 'the API key resolver could not load; nothing will be sent'));
+    import('@dd-lambda/secrets').then(
+      ({ ApiKeyResolver }) => {
+        const resolver = new ApiKeyResolver({
+          config: c,
+          access: this.#aws,
+          logger: this.#log.child({ component: 'api-key' }),
+          onKey: (key) => this.#p.workers?.setApiKey(key),
+        });
+        this.#keys = resolver;
+        resolver.start();
+      },
+      (err: unknown) => this.#log.error({ err }, 'the API key resolver could not load; nothing will be sent'),
+    );
   }
 
   #emitCheckpoints(): void {
@@ -311,15 +319,18 @@ class Supervisor {
     const reports = await this.#p.drainAndFlush(deadline);
     this.#client.close();
     const s = summary(reports);
-    this.#log.info({
-      ms: Math.round((performance.now() - t0) * 100) / 100,
-      invocations: this.#invocations,
-      // sent/dropped/pending/failed: the final flush; totals: every flush of this sandbox.
-      ...s,
-      totals: this.#p.totals,
-      ingress: ingress?.counters,
-      workers: workers?.stats,
-    }, 'shutdown complete');
+    this.#log.info(
+      {
+        ms: Math.round((performance.now() - t0) * 100) / 100,
+        invocations: this.#invocations,
+        // sent/dropped/pending/failed: the final flush; totals: every flush of this sandbox.
+        ...s,
+        totals: this.#p.totals,
+        ingress: ingress?.counters,
+        workers: workers?.stats,
+      },
+      'shutdown complete',
+    );
     return 0;
   }
 

@@ -11,7 +11,11 @@ export interface Pending {
   resolve: (reports: UnitFlushReport[]) => void;
 }
 
-export interface Queued { msg: ToWorker; transfer: ArrayBuffer[]; bytes: number }
+export interface Queued {
+  msg: ToWorker;
+  transfer: ArrayBuffer[];
+  bytes: number;
+}
 
 export class Slot {
   readonly index: number;

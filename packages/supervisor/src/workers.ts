@@ -316,19 +316,33 @@ export class WorkerSet {
     // Units on other threads may still be handing each other this invocation's data: wait that out first.
     if (kind === 'FLUSH') await this.#barrier(deadline);
     const live = this.#slots.filter((s) => !s.dead && (s.worker !== undefined || !this.#closing));
-    return Promise.all(live.map((s) => new Promise<UnitFlushReport[]>((resolve) => {
-      const id = this.#nextId++;
-      const timer = setTimeout(() => {
-        if (!s.pending.delete(id)) return;
-        const error = toWireError(new SupervisorError('SV_ERR_FLUSH_TIMEOUT', `worker ${s.index} did not answer ${kind} by the deadline`));
-        resolve(s.units.map((u) => ({ unit: u.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: 0, error })));
-      }, Math.max(0, deadline - Date.now()) + 5);
-      timer.unref();
-      s.pending.set(id, { kind, resolve: (r) => { clearTimeout(timer); resolve(r); } });
-      const msg: ToWorker = kind === 'FLUSH' ? { p: PROTOCOL, t: 'FLUSH', id, reason, deadline } : { p: PROTOCOL, t: 'SHUTDOWN', id, deadline };
-      if (s.ready && s.worker) s.worker.postMessage(msg);
-      else s.queue.push({ msg, transfer: [], bytes: 0 });
-    }))).then((all) => all.flat());
+    return Promise.all(
+      live.map(
+        (s) =>
+          new Promise<UnitFlushReport[]>((resolve) => {
+            const id = this.#nextId++;
+            const timer = setTimeout(
+              () => {
+                if (!s.pending.delete(id)) return;
+                const error = toWireError(new SupervisorError('SV_ERR_FLUSH_TIMEOUT', `worker ${s.index} did not answer ${kind} by the deadline`));
+                resolve(s.units.map((u) => ({ unit: u.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: 0, error })));
+              },
+              Math.max(0, deadline - Date.now()) + 5,
+            );
+            timer.unref();
+            s.pending.set(id, {
+              kind,
+              resolve: (r) => {
+                clearTimeout(timer);
+                resolve(r);
+              },
+            });
+            const msg: ToWorker = kind === 'FLUSH' ? { p: PROTOCOL, t: 'FLUSH', id, reason, deadline } : { p: PROTOCOL, t: 'SHUTDOWN', id, deadline };
+            if (s.ready && s.worker) s.worker.postMessage(msg);
+            else s.queue.push({ msg, transfer: [], bytes: 0 });
+          }),
+      ),
+    ).then((all) => all.flat());
   }
 
   /**
@@ -342,19 +356,24 @@ export class WorkerSet {
     if (ready.length < 2) return;
     const id = this.#nextId++;
     const wait = Math.max(0, Math.min(deadline - Date.now(), BARRIER_MAX_MS));
-    await Promise.all(ready.map((s) => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        s.barriers.delete(id);
-        resolve();
-      }, wait);
-      timer.unref();
-      s.barriers.set(id, () => {
-        clearTimeout(timer);
-        s.barriers.delete(id);
-        resolve();
-      });
-      s.worker?.postMessage({ p: PROTOCOL, t: 'BARRIER', id } satisfies ToWorker);
-    })));
+    await Promise.all(
+      ready.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              s.barriers.delete(id);
+              resolve();
+            }, wait);
+            timer.unref();
+            s.barriers.set(id, () => {
+              clearTimeout(timer);
+              s.barriers.delete(id);
+              resolve();
+            });
+            s.worker?.postMessage({ p: PROTOCOL, t: 'BARRIER', id } satisfies ToWorker);
+          }),
+      ),
+    );
   }
 
   /** Terminates every thread; restarts stop. */

@@ -28,7 +28,12 @@ async function freePort(): Promise<number> {
 
 test('platform events are read from a telemetry batch that is transferred (detached) to the logs unit, however large', async () => {
   const [apm, lifecycle, dogstatsd, telemetry] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const env = { DD_APM_RECEIVER_PORT: String(apm), DD_EXTENSION_LIFECYCLE_PORT: String(lifecycle), DD_DOGSTATSD_PORT: String(dogstatsd), DD_EXTENSION_TELEMETRY_PORT: String(telemetry) };
+  const env = {
+    DD_APM_RECEIVER_PORT: String(apm),
+    DD_EXTENSION_LIFECYCLE_PORT: String(lifecycle),
+    DD_DOGSTATSD_PORT: String(dogstatsd),
+    DD_EXTENSION_TELEMETRY_PORT: String(telemetry),
+  };
   const { config } = loadConfig(env, { readYaml: false });
   const channel = new MessageChannel();
   const toUnits: string[] = [];
@@ -52,13 +57,19 @@ test('platform events are read from a telemetry batch that is transferred (detac
     for (const size of ['small', 'large'] as const) {
       const batch = [...(size === 'large' ? logs : []), { time: '2026-11-21T10:00:00.000Z', type: 'platform.runtimeDone', record: { requestId: size, status: 'success' } }];
       const status = await new Promise<number>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: telemetry, path: '/', method: 'POST' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+        const req = http.request({ host: '127.0.0.1', port: telemetry, path: '/', method: 'POST' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
         req.on('error', reject);
         req.end(JSON.stringify(batch));
       });
       assert.equal(status, 200);
     }
-    assert.deepEqual(seen.map((e) => (e[0]?.record as { requestId: string }).requestId), ['small', 'large']);
+    assert.deepEqual(
+      seen.map((e) => (e[0]?.record as { requestId: string }).requestId),
+      ['small', 'large'],
+    );
     assert.deepEqual(toUnits, ['logs:TELEMETRY', 'lifecycle:PLATFORM', 'logs:TELEMETRY', 'lifecycle:PLATFORM']);
   } finally {
     await ingress.close();
@@ -71,12 +82,15 @@ test('kernel UDP drops are read from /proc/net/udp for 127.0.0.1:port', async ()
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'udp-')), 'udp');
-  writeFileSync(file, [
-    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
-    '  101: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1111 2 0000000000000000 3',
-    '  275: 0100007F:1FBD 00000000:0000 07 00000000:00034000 00:00000000 00000000     0        0 2222 2 0000000000000000 1234',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+      '  101: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1111 2 0000000000000000 3',
+      '  275: 0100007F:1FBD 00000000:0000 07 00000000:00034000 00:00000000 00000000     0        0 2222 2 0000000000000000 1234',
+      '',
+    ].join('\n'),
+  );
   assert.equal(kernelUdpDrops(8125, file), 1234);
   assert.equal(kernelUdpDrops(8126, file), undefined);
   assert.equal(kernelUdpDrops(8125, '/nonexistent'), undefined);

@@ -9,13 +9,23 @@ import { Checkpoints } from '../src/checkpoints.js';
 import { enabledUnits, planWorkers } from '../src/plan.js';
 import { readUnits } from '../src/supervisor.js';
 
-const u = (name: string, weight?: number, enabledBy?: string): UnitSpec => ({ name, module: `${name}.cjs`, ingress: [], events: [], ...(weight ? { weight } : {}), ...(enabledBy ? { enabledBy } : {}) });
+const u = (name: string, weight?: number, enabledBy?: string): UnitSpec => ({
+  name,
+  module: `${name}.cjs`,
+  ingress: [],
+  events: [],
+  ...(weight ? { weight } : {}),
+  ...(enabledBy ? { enabledBy } : {}),
+});
 const names = (threads: UnitSpec[][]): string[][] => threads.map((t) => t.map((x) => x.name));
 
 test('plan: one worker hosts everything; more spread the heaviest first; never more threads than units', () => {
   const units = [u('trace-agent', 3), u('dogstatsd', 2), u('logs', 2), u('appsec', 1)];
   assert.deepEqual(names(planWorkers(1, units).threads), [['trace-agent', 'dogstatsd', 'logs', 'appsec']]);
-  assert.deepEqual(names(planWorkers(2, units).threads), [['trace-agent', 'appsec'], ['dogstatsd', 'logs']]);
+  assert.deepEqual(names(planWorkers(2, units).threads), [
+    ['trace-agent', 'appsec'],
+    ['dogstatsd', 'logs'],
+  ]);
   assert.deepEqual(names(planWorkers(4, units).threads), [['trace-agent'], ['dogstatsd'], ['logs'], ['appsec']]);
   const wide = planWorkers(6, units.slice(0, 2));
   assert.equal(wide.threads.length, 2);
@@ -24,7 +34,10 @@ test('plan: one worker hosts everything; more spread the heaviest first; never m
 
 test('units switched off by config are not started', () => {
   const { config } = loadConfig({ DD_SERVERLESS_APPSEC_ENABLED: 'false' }, { readYaml: false });
-  assert.deepEqual(enabledUnits([u('a'), u('appsec', 1, 'appsecEnabled'), u('logs', 1, 'logsEnabled')], config).map((x) => x.name), ['a', 'logs']);
+  assert.deepEqual(
+    enabledUnits([u('a'), u('appsec', 1, 'appsecEnabled'), u('logs', 1, 'logsEnabled')], config).map((x) => x.name),
+    ['a', 'logs'],
+  );
 });
 
 test('units.json: missing means none; malformed is a coded error', () => {
@@ -32,10 +45,19 @@ test('units.json: missing means none; malformed is a coded error', () => {
   assert.deepEqual(readUnits(dir), []);
   writeFileSync(path.join(dir, 'units.json'), JSON.stringify({ units: [{ name: 'a', module: 'a.cjs', ingress: ['apm'], events: ['platform'], weight: 2 }] }));
   assert.deepEqual(readUnits(dir), [{ name: 'a', module: 'a.cjs', ingress: ['apm'], events: ['platform'], weight: 2 }]);
-  for (const bad of ['{', '{"units":{}}', '{"units":[{"name":"a"}]}', '{"units":[{"name":"a","module":"m","ingress":["ftp"]}]}',
-    '{"units":[{"name":"a","module":"m"},{"name":"a","module":"n"}]}']) {
+  for (const bad of [
+    '{',
+    '{"units":{}}',
+    '{"units":[{"name":"a"}]}',
+    '{"units":[{"name":"a","module":"m","ingress":["ftp"]}]}',
+    '{"units":[{"name":"a","module":"m"},{"name":"a","module":"n"}]}',
+  ]) {
     writeFileSync(path.join(dir, 'units.json'), bad);
-    assert.throws(() => readUnits(dir), (e: { code?: string }) => e.code === 'SV_ERR_UNITS_MANIFEST', bad);
+    assert.throws(
+      () => readUnits(dir),
+      (e: { code?: string }) => e.code === 'SV_ERR_UNITS_MANIFEST',
+      bad,
+    );
   }
 });
 
@@ -54,5 +76,8 @@ test('checkpoints: cumulative and delta times, one machine-readable line', () =>
   cp.emit('1', (l) => lines.push(l));
   assert.equal(lines.length, 1);
   assert.match(lines[0] ?? '', /^DD_EXTENSION_CHECKPOINTS \{/);
-  assert.deepEqual(JSON.parse((lines[0] ?? '').slice('DD_EXTENSION_CHECKPOINTS '.length)).checkpoints.map((c: { name: string }) => c.name), ['process start', 'a', 'b']);
+  assert.deepEqual(
+    JSON.parse((lines[0] ?? '').slice('DD_EXTENSION_CHECKPOINTS '.length)).checkpoints.map((c: { name: string }) => c.name),
+    ['process start', 'a', 'b'],
+  );
 });

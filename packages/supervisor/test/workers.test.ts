@@ -19,8 +19,12 @@ function makeSet(threads: UnitSpec[][], maxRestarts = 2): { set: WorkerSet; read
   const ready: number[] = [];
   const lines: string[] = [];
   const set = new WorkerSet({
-    entry, threads, unitsDir, maxRestarts,
-    config: loadConfig({}, { readYaml: false }).config, env: {},
+    entry,
+    threads,
+    unitsDir,
+    maxRestarts,
+    config: loadConfig({}, { readYaml: false }).config,
+    env: {},
     logger: createBootLogger({ level: 'info', write: (l) => lines.push(l) }),
     onReady: (slot) => ready.push(slot),
   });
@@ -33,7 +37,10 @@ test('commands queue until READY; a flush waits for the thread instead of failin
   const flushing = set.request('FLUSH', 'end', Date.now() + 5000);
   set.start();
   const reports = await flushing;
-  assert.deepEqual(reports.map((r) => [r.unit, r.ok]), [['holder', true]]);
+  assert.deepEqual(
+    reports.map((r) => [r.unit, r.ok]),
+    [['holder', true]],
+  );
   await set.close();
 });
 

@@ -128,7 +128,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     onError: (err) => {
       counters.badRequests++;
       const own = err instanceof TraceAgentError ? (err.code === 'TA_ERR_TOO_LARGE' ? 413 : 400) : undefined;
-      const status = own ?? ((err as { status?: number }).status ?? 500);
+      const status = own ?? (err as { status?: number }).status ?? 500;
       if (status >= 500) logger.error({ err }, 'trace receiver failed on a request');
       return { status, type: TEXT, body: err.message };
     },
@@ -211,7 +211,18 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     message(_from, msg) {
       if (msg.t !== 'SPANS') return;
       // Spans made by other units (aws.lambda, inferred spans): plain objects with bigint ids.
-      const info: TracerInfo = { lang: '', langVersion: '', langInterpreter: '', langVendor: '', tracerVersion: EXTENSION_VERSION, containerId: '', clientComputedTopLevel: false, clientComputedStats: false, droppedP0Traces: 0, droppedP0Spans: 0 };
+      const info: TracerInfo = {
+        lang: '',
+        langVersion: '',
+        langInterpreter: '',
+        langVendor: '',
+        tracerVersion: EXTENSION_VERSION,
+        containerId: '',
+        clientComputedTopLevel: false,
+        clientComputedStats: false,
+        droppedP0Traces: 0,
+        droppedP0Spans: 0,
+      };
       const byTrace = new Map<bigint, Span[]>();
       for (const d of msg.spans) {
         const s: Span = { ...d, metaStruct: undefined, spanLinks: undefined };

@@ -92,11 +92,16 @@ function valueOf(span: Span, key: string): string | undefined {
   const m = span.meta[key];
   if (m !== undefined) return m;
   switch (key) {
-    case 'name': return span.name;
-    case 'service': return span.service;
-    case 'resource': return span.resource;
-    case 'type': return span.type;
-    default: return undefined;
+    case 'name':
+      return span.name;
+    case 'service':
+      return span.service;
+    case 'resource':
+      return span.resource;
+    case 'type':
+      return span.type;
+    default:
+      return undefined;
   }
 }
 
@@ -152,7 +157,9 @@ export class TraceProcessor {
   constructor(o: ProcessorOptions) {
     this.#o = o;
     this.#ownPorts = new Set(o.ownPorts);
-    this.#functionTag = Object.entries(o.tags).map(([k, v]) => `${k}:${v}`).join(',');
+    this.#functionTag = Object.entries(o.tags)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(',');
   }
 
   #drop(reason: ChunkDropReason): void {
@@ -227,7 +234,16 @@ export class TraceProcessor {
       } else if (s.name === COLD_START_LOAD_SPAN && !this.#loadLinked && this.#o.onTracerSpan) {
         this.#loadLinked = true;
         const id = (this.#o.newSpanId ?? randomSpanId)();
-        this.#o.onTracerSpan({ t: 'TRACER_SPAN', kind: 'cold-start-parent', requestId: s.meta['request_id'], traceId: s.traceId, spanId: id, parentId: s.parentId, meta: {}, metrics: {} });
+        this.#o.onTracerSpan({
+          t: 'TRACER_SPAN',
+          kind: 'cold-start-parent',
+          requestId: s.meta['request_id'],
+          traceId: s.traceId,
+          spanId: id,
+          parentId: s.parentId,
+          meta: {},
+          metrics: {},
+        });
         s.parentId = id;
       }
     }
@@ -248,8 +264,14 @@ export class TraceProcessor {
 
   #reportPlaceholder(s: Span): void {
     this.#o.onTracerSpan?.({
-      t: 'TRACER_SPAN', kind: 'placeholder', requestId: s.meta['request_id'],
-      traceId: s.traceId, spanId: s.spanId, parentId: s.parentId, meta: { ...s.meta }, metrics: { ...s.metrics },
+      t: 'TRACER_SPAN',
+      kind: 'placeholder',
+      requestId: s.meta['request_id'],
+      traceId: s.traceId,
+      spanId: s.spanId,
+      parentId: s.parentId,
+      meta: { ...s.meta },
+      metrics: { ...s.metrics },
     });
   }
 

@@ -78,7 +78,12 @@ export function addRoutes(d: Receiver): void {
     return { status: 202, type: TEXT, body: 'Successfully buffered stats to be aggregated.' };
   });
 
-  const info = JSON.stringify({ endpoints: INFO_ENDPOINTS, client_drop_p0s: false, span_meta_structs: true, config: { statsd_port: d.config.ports.dogstatsd, receiver_port: d.config.ports.apm } });
+  const info = JSON.stringify({
+    endpoints: INFO_ENDPOINTS,
+    client_drop_p0s: false,
+    span_meta_structs: true,
+    config: { statsd_port: d.config.ports.dogstatsd, receiver_port: d.config.ports.apm },
+  });
   d.app.route(['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS'], '/info', { bodyLimit: MAX_PROXY_BODY }, () => ({ type: 'application/json', body: info }));
 
   // dd-trace sends its DogStatsD lines here first; they join the DogStatsD pipeline unparsed.

@@ -39,14 +39,43 @@ export type ClientStatsPayload = Record<string, unknown> & { Stats: StatsBucket[
 
 type Field = 'str' | 'uint' | 'int' | 'bool' | 'bin' | 'strs';
 const GROUP_FIELDS: Record<string, Field> = {
-  Service: 'str', Name: 'str', Resource: 'str', HTTPStatusCode: 'uint', Type: 'str', DBType: 'str', Hits: 'uint', Errors: 'uint',
-  Duration: 'uint', OkSummary: 'bin', ErrorSummary: 'bin', Synthetics: 'bool', TopLevelHits: 'uint', SpanKind: 'str', PeerTags: 'strs',
-  IsTraceRoot: 'int', GRPCStatusCode: 'str', HTTPMethod: 'str', HTTPEndpoint: 'str',
+  Service: 'str',
+  Name: 'str',
+  Resource: 'str',
+  HTTPStatusCode: 'uint',
+  Type: 'str',
+  DBType: 'str',
+  Hits: 'uint',
+  Errors: 'uint',
+  Duration: 'uint',
+  OkSummary: 'bin',
+  ErrorSummary: 'bin',
+  Synthetics: 'bool',
+  TopLevelHits: 'uint',
+  SpanKind: 'str',
+  PeerTags: 'strs',
+  IsTraceRoot: 'int',
+  GRPCStatusCode: 'str',
+  HTTPMethod: 'str',
+  HTTPEndpoint: 'str',
 };
 const BUCKET_FIELDS: Record<string, Field> = { Start: 'uint', Duration: 'uint', AgentTimeShift: 'int' };
 const CLIENT_FIELDS: Record<string, Field> = {
-  Hostname: 'str', Env: 'str', Version: 'str', Lang: 'str', TracerVersion: 'str', RuntimeID: 'str', Sequence: 'uint', AgentAggregation: 'str',
-  Service: 'str', ContainerID: 'str', Tags: 'strs', GitCommitSha: 'str', ImageTag: 'str', ProcessTags: 'str', ProcessTagsHash: 'uint',
+  Hostname: 'str',
+  Env: 'str',
+  Version: 'str',
+  Lang: 'str',
+  TracerVersion: 'str',
+  RuntimeID: 'str',
+  Sequence: 'uint',
+  AgentAggregation: 'str',
+  Service: 'str',
+  ContainerID: 'str',
+  Tags: 'strs',
+  GitCommitSha: 'str',
+  ImageTag: 'str',
+  ProcessTags: 'str',
+  ProcessTagsHash: 'uint',
 };
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });

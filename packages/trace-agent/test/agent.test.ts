@@ -22,9 +22,20 @@ const TAGS = { functionname: 'fn', region: 'us-east-1', account_id: '12345678901
 const logger = createLogger({ level: 'silent', bindings: { component: 'trace-agent' } });
 const packr = new Packr({ useRecords: false });
 const BIG = 18_446_744_073_709_551_000n;
-const TRACER_HEADERS = { 'content-type': 'application/msgpack', 'datadog-meta-lang': 'nodejs', 'datadog-meta-lang-version': 'v20.20.0', 'datadog-meta-tracer-version': '5.99.0', 'x-datadog-trace-count': '1' };
+const TRACER_HEADERS = {
+  'content-type': 'application/msgpack',
+  'datadog-meta-lang': 'nodejs',
+  'datadog-meta-lang-version': 'v20.20.0',
+  'datadog-meta-tracer-version': '5.99.0',
+  'x-datadog-trace-count': '1',
+};
 
-interface Setup { intake: FakeIntake; agent: TraceAgent; sent: { to: string; msg: UnitMessage }[]; close: () => Promise<void> }
+interface Setup {
+  intake: FakeIntake;
+  agent: TraceAgent;
+  sent: { to: string; msg: UnitMessage }[];
+  close: () => Promise<void>;
+}
 
 async function setup(env: Record<string, string> = {}): Promise<Setup> {
   const intake = buildFakeIntake({ apiKey: API_KEY });
@@ -33,13 +44,48 @@ async function setup(env: Record<string, string> = {}): Promise<Setup> {
   const sent: Setup['sent'] = [];
   const agent = buildTraceAgent({ config, tags: TAGS, logger, send: (to, msg) => sent.push({ to, msg }) });
   await agent.ready();
-  return { intake, agent, sent, close: async () => { await agent.close(); await intake.close(); } };
+  return {
+    intake,
+    agent,
+    sent,
+    close: async () => {
+      await agent.close();
+      await intake.close();
+    },
+  };
 }
 
 function trace(traceId: bigint, over: Record<string, unknown> = {}): Record<string, unknown>[] {
   return [
-    { trace_id: traceId, span_id: BIG, parent_id: 0n, name: 'web.request', resource: 'GET /', service: 'svc', type: 'web', error: 0, start: 1_700_000_000_000_000_000n, duration: 2_000_000, meta: { 'http.url': 'http://h/users/12?x=1' }, metrics: { _sampling_priority_v1: 1 }, ...over },
-    { trace_id: traceId, span_id: 5n, parent_id: BIG, name: 'pg.query', resource: "SELECT * FROM t WHERE a = 'x'", service: 'svc-db', type: 'sql', error: 1, start: 1_700_000_000_000_500_000n, duration: 1_000_000, meta: { 'error.message': 'boom' }, metrics: {} },
+    {
+      trace_id: traceId,
+      span_id: BIG,
+      parent_id: 0n,
+      name: 'web.request',
+      resource: 'GET /',
+      service: 'svc',
+      type: 'web',
+      error: 0,
+      start: 1_700_000_000_000_000_000n,
+      duration: 2_000_000,
+      meta: { 'http.url': 'http://h/users/12?x=1' },
+      metrics: { _sampling_priority_v1: 1 },
+      ...over,
+    },
+    {
+      trace_id: traceId,
+      span_id: 5n,
+      parent_id: BIG,
+      name: 'pg.query',
+      resource: "SELECT * FROM t WHERE a = 'x'",
+      service: 'svc-db',
+      type: 'sql',
+      error: 1,
+      start: 1_700_000_000_000_500_000n,
+      duration: 1_000_000,
+      meta: { 'error.message': 'boom' },
+      metrics: {},
+    },
   ];
 }
 
@@ -88,7 +134,12 @@ test('bad input gets a clear error and the next valid payload still arrives', as
     assert.match(wrongType.body, /application\/msgpack/);
     const v05shape = await inject(agent.app, { method: 'PUT', url: '/v0.5/traces', headers: TRACER_HEADERS, payload: good });
     assert.equal(v05shape.statusCode, 400);
-    const oversize = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'content-length': String(51 * 1024 * 1024) }, payload: Buffer.alloc(16) });
+    const oversize = await inject(agent.app, {
+      method: 'PUT',
+      url: '/v0.4/traces',
+      headers: { ...TRACER_HEADERS, 'content-length': String(51 * 1024 * 1024) },
+      payload: Buffer.alloc(16),
+    });
     assert.equal(oversize.statusCode, 413);
     const empty = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'x-datadog-trace-count': '0' } });
     assert.equal(empty.statusCode, 200);
@@ -96,7 +147,10 @@ test('bad input gets a clear error and the next valid payload still arrives', as
     assert.equal(ok.statusCode, 200);
     assert.equal(agent.counters.badRequests, 5);
     await flush(agent);
-    assert.deepEqual(intake.spans().map((r) => r.span.traceID), [77n, 77n]);
+    assert.deepEqual(
+      intake.spans().map((r) => r.span.traceID),
+      [77n, 77n],
+    );
   } finally {
     await close();
   }
@@ -119,12 +173,45 @@ test('/info, 404s, the DogStatsD proxy route and tracer stats', async () => {
     assert.equal(msg?.t === 'DSD_LINES' ? Buffer.from(msg.data).toString() : '', lines);
 
     const stats = {
-      Hostname: '', Env: 'prod', Version: '1', Lang: 'javascript', TracerVersion: '5.0.0', RuntimeID: 'r', Sequence: 1, Unknown: 'dropped',
-      Stats: [{ Start: 1_700_000_000_000_000_000n, Duration: 10_000_000_000, Stats: [{ Service: 's', Name: 'n', Resource: 'r', HTTPStatusCode: 200, Type: 'web', Hits: 3, Errors: 1, Duration: 12.6, OkSummary: Buffer.from([1]), ErrorSummary: Buffer.from([2]), Synthetics: false, TopLevelHits: 3 }] }],
+      Hostname: '',
+      Env: 'prod',
+      Version: '1',
+      Lang: 'javascript',
+      TracerVersion: '5.0.0',
+      RuntimeID: 'r',
+      Sequence: 1,
+      Unknown: 'dropped',
+      Stats: [
+        {
+          Start: 1_700_000_000_000_000_000n,
+          Duration: 10_000_000_000,
+          Stats: [
+            {
+              Service: 's',
+              Name: 'n',
+              Resource: 'r',
+              HTTPStatusCode: 200,
+              Type: 'web',
+              Hits: 3,
+              Errors: 1,
+              Duration: 12.6,
+              OkSummary: Buffer.from([1]),
+              ErrorSummary: Buffer.from([2]),
+              Synthetics: false,
+              TopLevelHits: 3,
+            },
+          ],
+        },
+      ],
     };
     const st = await inject(agent.app, { method: 'PUT', url: '/v0.6/stats', headers: { 'content-type': 'application/msgpack' }, payload: packr.pack(stats) });
     assert.equal(st.statusCode, 202);
-    const badStats = await inject(agent.app, { method: 'PUT', url: '/v0.6/stats', headers: { 'content-type': 'application/msgpack' }, payload: packr.pack({ Stats: [{ Stats: [{ Service: 5 }] }] }) });
+    const badStats = await inject(agent.app, {
+      method: 'PUT',
+      url: '/v0.6/stats',
+      headers: { 'content-type': 'application/msgpack' },
+      payload: packr.pack({ Stats: [{ Stats: [{ Service: 5 }] }] }),
+    });
     assert.equal(badStats.statusCode, 400);
     await flush(agent);
     const [payload] = intake.stats();
@@ -142,7 +229,12 @@ test('/info, 404s, the DogStatsD proxy route and tracer stats', async () => {
 test('APM proxy routes are acknowledged, then forwarded at flush with the function tag header', async () => {
   const { intake, agent, close } = await setup();
   try {
-    const res = await inject(agent.app, { method: 'POST', url: '/profiling/v1/input', headers: { 'content-type': 'multipart/form-data; boundary=x', 'dd-evp-origin': 'dd-trace', 'dd-api-key': 'tracer-key-not-forwarded' }, payload: '--x\r\n\r\nprofile\r\n--x--' });
+    const res = await inject(agent.app, {
+      method: 'POST',
+      url: '/profiling/v1/input',
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'dd-evp-origin': 'dd-trace', 'dd-api-key': 'tracer-key-not-forwarded' },
+      payload: '--x\r\n\r\nprofile\r\n--x--',
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.body, 'Acknowledged request for /profiling/v1/input');
     assert.equal(intake.proxied().length, 0);
@@ -160,7 +252,12 @@ test('APM proxy routes are acknowledged, then forwarded at flush with the functi
 test('extension-side stats: eligible spans counted per aggregation key, sampled-out chunks not shipped', async () => {
   const { intake, agent, close } = await setup({ DD_LAMBDA_EXTENSION_COMPUTE_STATS: 'true', DD_ENV: 'dev' });
   try {
-    await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(1n), trace(2n), trace(3n, { metrics: { _sampling_priority_v1: 0 } })]) });
+    await inject(agent.app, {
+      method: 'PUT',
+      url: '/v0.4/traces',
+      headers: TRACER_HEADERS,
+      payload: packr.pack([trace(1n), trace(2n), trace(3n, { metrics: { _sampling_priority_v1: 0 } })]),
+    });
     await flush(agent, 'shutdown');
     assert.deepEqual([...new Set(intake.spans().map((r) => r.span.traceID))], [1n, 2n]);
     const [payload] = intake.stats();
@@ -188,7 +285,12 @@ test('batches are cut under 12 MB; a full buffer drops with 429 only when the tr
     }
     const quiet = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([trace(5n, { meta: { blob: big } })]) });
     assert.equal(quiet.statusCode, 200);
-    const loud = await inject(agent.app, { method: 'PUT', url: '/v0.4/traces', headers: { ...TRACER_HEADERS, 'datadog-send-real-http-status': 'true' }, payload: packr.pack([trace(6n, { meta: { blob: big } })]) });
+    const loud = await inject(agent.app, {
+      method: 'PUT',
+      url: '/v0.4/traces',
+      headers: { ...TRACER_HEADERS, 'datadog-send-real-http-status': 'true' },
+      payload: packr.pack([trace(6n, { meta: { blob: big } })]),
+    });
     assert.equal(loud.statusCode, 429);
     const res = await flush(agent);
     assert.deepEqual(res, { sent: 8, dropped: 4, pending: 0 });
@@ -235,10 +337,13 @@ test('SPANS from other units (plain objects, bigint ids) are processed and shipp
   const { intake, agent, close } = await setup({ DD_SERVICE: 'svc-from-env' });
   try {
     const base = { resource: 'fn', type: 'serverless', error: 0, start: 1_700_000_000_000_000_000n, duration: 5_000_000n, metaStruct: undefined, spanLinks: undefined };
-    agent.message('lifecycle', { t: 'SPANS', spans: [
-      { ...base, service: 'aws.lambda', name: 'aws.lambda', traceId: BIG, spanId: 11n, parentId: 0n, meta: { request_id: 'r-1' }, metrics: {} },
-      { ...base, service: 'aws.lambda', name: 'aws.lambda', traceId: 0n, spanId: 12n, parentId: 0n, meta: {}, metrics: {} },
-    ] });
+    agent.message('lifecycle', {
+      t: 'SPANS',
+      spans: [
+        { ...base, service: 'aws.lambda', name: 'aws.lambda', traceId: BIG, spanId: 11n, parentId: 0n, meta: { request_id: 'r-1' }, metrics: {} },
+        { ...base, service: 'aws.lambda', name: 'aws.lambda', traceId: 0n, spanId: 12n, parentId: 0n, meta: {}, metrics: {} },
+      ],
+    });
     const res = await flush(agent);
     assert.deepEqual(res, { sent: 1, dropped: 1, pending: 0 }); // the zero trace id is a normalization loss
     const [rec] = intake.spans();

@@ -11,12 +11,33 @@ import type { TracerInfo } from '../src/span.js';
 const packr = new Packr({ useRecords: false, useBigIntExtension: false });
 const BIG = (1n << 64n) - 3n; // > 2^63: a Number would round it
 
-const INFO: TracerInfo = { lang: 'nodejs', langVersion: 'v20', langInterpreter: 'v8', langVendor: '', tracerVersion: '5.0.0', containerId: '', clientComputedTopLevel: false, clientComputedStats: false, droppedP0Traces: 0, droppedP0Spans: 0 };
+const INFO: TracerInfo = {
+  lang: 'nodejs',
+  langVersion: 'v20',
+  langInterpreter: 'v8',
+  langVendor: '',
+  tracerVersion: '5.0.0',
+  containerId: '',
+  clientComputedTopLevel: false,
+  clientComputedStats: false,
+  droppedP0Traces: 0,
+  droppedP0Spans: 0,
+};
 
 function v04Span(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    trace_id: BIG, span_id: BIG - 1n, parent_id: 0n, name: 'web.request', resource: 'GET /', service: 'svc', type: 'web',
-    error: 1, start: 1_700_000_000_123_456_789n, duration: 1234, meta: { 'error.message': 'boom' }, metrics: { _sampling_priority_v1: 1, 'x.ratio': 0.5 },
+    trace_id: BIG,
+    span_id: BIG - 1n,
+    parent_id: 0n,
+    name: 'web.request',
+    resource: 'GET /',
+    service: 'svc',
+    type: 'web',
+    error: 1,
+    start: 1_700_000_000_123_456_789n,
+    duration: 1234,
+    meta: { 'error.message': 'boom' },
+    metrics: { _sampling_priority_v1: 1, 'x.ratio': 0.5 },
     ...over,
   };
 }
@@ -32,7 +53,15 @@ test('v0.4: ids and nanosecond starts above 2^53 survive exactly, through protob
   assert.deepEqual(s.metrics, { _sampling_priority_v1: 1, 'x.ratio': 0.5 });
   assert.deepEqual(Buffer.from(s.metaStruct?.['_dd.stack'] ?? []), Buffer.from(appsec));
 
-  const bytes = encodeTracerPayload({ info: INFO, runtimeId: 'r', env: 'e', appVersion: '', hostname: '', chunks: [{ priority: 1, origin: 'lambda', spans: [s], droppedTrace: false }], tags: { '_dd.tags.function': 'a:b' } });
+  const bytes = encodeTracerPayload({
+    info: INFO,
+    runtimeId: 'r',
+    env: 'e',
+    appVersion: '',
+    hostname: '',
+    chunks: [{ priority: 1, origin: 'lambda', spans: [s], droppedTrace: false }],
+    tags: { '_dd.tags.function': 'a:b' },
+  });
   const decoded = decodeTraces(agentPayload([bytes]));
   const tp = decoded.tracerPayloads[0];
   const out = tp?.chunks[0]?.spans[0];

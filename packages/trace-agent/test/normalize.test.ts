@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SERVICE_NAME, DEFAULT_SPAN_NAME, markTopLevel, normalizeName, normalizeService, normalizeSpan, normalizeTag, normalizeTrace, rootOf, makeChunk, truncateUtf8 } from '../src/normalize.js';
+import {
+  DEFAULT_SERVICE_NAME,
+  DEFAULT_SPAN_NAME,
+  markTopLevel,
+  normalizeName,
+  normalizeService,
+  normalizeSpan,
+  normalizeTag,
+  normalizeTrace,
+  rootOf,
+  makeChunk,
+  truncateUtf8,
+} from '../src/normalize.js';
 import { PRIORITY_NONE } from '../src/span.js';
 import { span } from './helpers.js';
 

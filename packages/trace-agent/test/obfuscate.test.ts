@@ -1,10 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isCardNumber, obfuscateJson, obfuscateMemcached, obfuscateRedis, obfuscateSpan, obfuscateSql, obfuscateUrl, parseReplaceRules, quantizeRedis } from '../src/obfuscate/index.js';
+import {
+  isCardNumber,
+  obfuscateJson,
+  obfuscateMemcached,
+  obfuscateRedis,
+  obfuscateSpan,
+  obfuscateSql,
+  obfuscateUrl,
+  parseReplaceRules,
+  quantizeRedis,
+} from '../src/obfuscate/index.js';
 import type { ObfuscationOptions } from '../src/obfuscate/index.js';
 import { span } from './helpers.js';
 
-const OFF: ObfuscationOptions = { httpRemoveQueryString: false, httpRemovePathsWithDigits: false, redis: false, redisRemoveAllArgs: false, memcached: false, mongodb: true, elasticsearch: true, opensearch: true, creditCards: true, replace: [] };
+const OFF: ObfuscationOptions = {
+  httpRemoveQueryString: false,
+  httpRemovePathsWithDigits: false,
+  redis: false,
+  redisRemoveAllArgs: false,
+  memcached: false,
+  mongodb: true,
+  elasticsearch: true,
+  opensearch: true,
+  creditCards: true,
+  replace: [],
+};
 
 test('SQL: literals, comments, lists and values collapse; identifiers stay', () => {
   const cases: [string, string][] = [
@@ -81,7 +102,10 @@ test('span obfuscation dispatches on type, then applies replace rules', () => {
     { pattern: 'x' },
   ]);
   assert.equal(rules.length, 3);
-  assert.deepEqual(errors.map((e) => e.code), ['TA_ERR_CONFIG', 'TA_ERR_CONFIG']);
+  assert.deepEqual(
+    errors.map((e) => e.code),
+    ['TA_ERR_CONFIG', 'TA_ERR_CONFIG'],
+  );
   const tagged = span({ resource: 'GET /u/12?token=abc', meta: { 'custom.tag': '/foo/bar/foo', other: 'token=xyz' } });
   obfuscateSpan(tagged, { ...OFF, replace: rules });
   assert.deepEqual([tagged.meta['custom.tag'], tagged.meta['other'], tagged.resource], ['/foo/bar/extra', 'token=?', 'GET /u/N?token=?']);

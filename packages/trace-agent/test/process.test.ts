@@ -6,7 +6,18 @@ import type { ProcessorOptions } from '../src/process.js';
 import type { TracerInfo } from '../src/span.js';
 import { span } from './helpers.js';
 
-const INFO: TracerInfo = { lang: 'nodejs', langVersion: '', langInterpreter: '', langVendor: '', tracerVersion: '', containerId: '', clientComputedTopLevel: false, clientComputedStats: false, droppedP0Traces: 0, droppedP0Spans: 0 };
+const INFO: TracerInfo = {
+  lang: 'nodejs',
+  langVersion: '',
+  langInterpreter: '',
+  langVendor: '',
+  tracerVersion: '',
+  containerId: '',
+  clientComputedTopLevel: false,
+  clientComputedStats: false,
+  droppedP0Traces: 0,
+  droppedP0Spans: 0,
+};
 const OPTS: ProcessorOptions = {
   tags: { functionname: 'fn', region: 'us-east-1' },
   service: 'my-svc',
@@ -16,7 +27,18 @@ const OPTS: ProcessorOptions = {
   require: [],
   reject: [],
   ownPorts: [8124, 8125, 8126, 9001],
-  obfuscation: { httpRemoveQueryString: false, httpRemovePathsWithDigits: false, redis: false, redisRemoveAllArgs: false, memcached: false, mongodb: true, elasticsearch: true, opensearch: true, creditCards: true, replace: [] },
+  obfuscation: {
+    httpRemoveQueryString: false,
+    httpRemovePathsWithDigits: false,
+    redis: false,
+    redisRemoveAllArgs: false,
+    memcached: false,
+    mongodb: true,
+    elasticsearch: true,
+    opensearch: true,
+    creditCards: true,
+    replace: [],
+  },
 };
 
 test('every kept span gets function tags, _dd.origin and _dd.compute_stats; aws.lambda takes DD_SERVICE', () => {
@@ -56,18 +78,23 @@ test("the extension's own traffic, local DNS and the serverless placeholder are 
   const told: TracerSpanMessage[] = [];
   const p = new TraceProcessor({ ...OPTS, onTracerSpan: (m) => told.push(m) });
   const root = span({ name: 'aws.lambda' });
-  const placeholder = span({ parentId: root.spanId, resource: PLACEHOLDER_RESOURCE, meta: { request_id: 'r1', 'language': 'java' }, metrics: { _sampling_priority_v1: 1 } });
+  const placeholder = span({ parentId: root.spanId, resource: PLACEHOLDER_RESOURCE, meta: { request_id: 'r1', language: 'java' }, metrics: { _sampling_priority_v1: 1 } });
   const grandchild = span({ parentId: placeholder.spanId });
   const call = span({ parentId: root.spanId, meta: { 'http.url': 'http://127.0.0.1:8124/lambda/end-invocation' } });
   const underCall = span({ parentId: call.spanId });
   const out = p.process([[root, placeholder, grandchild, call, underCall]], INFO);
-  assert.deepEqual(out.chunks[0]?.spans.map((s) => s.spanId), [root.spanId, grandchild.spanId, underCall.spanId]);
+  assert.deepEqual(
+    out.chunks[0]?.spans.map((s) => s.spanId),
+    [root.spanId, grandchild.spanId, underCall.spanId],
+  );
   // The placeholder's children keep its id: the extension's aws.lambda span takes it over.
   assert.equal(grandchild.parentId, placeholder.spanId);
   assert.equal(underCall.parentId, root.spanId, 'own traffic is cut out and its children move up');
   assert.equal(p.counters.droppedSpans, 2);
-  assert.deepEqual(told.map((m) => [m.kind, m.requestId, m.spanId, m.parentId, m.meta['language'], m.metrics['_sampling_priority_v1']]),
-    [['placeholder', 'r1', placeholder.spanId, root.spanId, 'java', 1]]);
+  assert.deepEqual(
+    told.map((m) => [m.kind, m.requestId, m.spanId, m.parentId, m.meta['language'], m.metrics['_sampling_priority_v1']]),
+    [['placeholder', 'r1', placeholder.spanId, root.spanId, 'java', 1]],
+  );
   // A chunk left with nothing is dropped and counted.
   p.process([[span({ meta: { 'http.url': 'http://127.0.0.1:8125/' } })]], INFO);
   assert.equal(p.counters.droppedTraces.empty_after_drops, 1);
@@ -82,10 +109,13 @@ test('the first aws.lambda.load span is parented to a fresh id, reported for the
   p.process([[root, load, req]], INFO);
   assert.equal(load.parentId, 777n);
   assert.equal(req.parentId, load.spanId);
-  assert.deepEqual(told.map((m) => [m.kind, m.traceId, m.spanId, m.parentId]), [['cold-start-parent', root.traceId, 777n, root.spanId]]);
+  assert.deepEqual(
+    told.map((m) => [m.kind, m.traceId, m.spanId, m.parentId]),
+    [['cold-start-parent', root.traceId, 777n, root.spanId]],
+  );
   const again = span({ name: 'aws.lambda.load', parentId: 5n });
   p.process([[again]], INFO);
-  assert.equal(again.parentId, 5n, 'only the sandbox\'s first load span is linked');
+  assert.equal(again.parentId, 5n, "only the sandbox's first load span is linked");
   assert.equal(told.length, 1);
 });
 
@@ -93,7 +123,10 @@ test('DD_APM_FILTER_TAGS_*: require all, reject any, exact, presence and regex, 
   const req = parseFilters(['env:prod', 'team'], false).filters;
   const rej = [...parseFilters(['http.url:/health'], false).filters, ...parseFilters(['user:^bot-.*$'], true).filters];
   const bad = parseFilters(['x:('], true);
-  assert.deepEqual(bad.errors.map((e) => e.code), ['TA_ERR_CONFIG']);
+  assert.deepEqual(
+    bad.errors.map((e) => e.code),
+    ['TA_ERR_CONFIG'],
+  );
   assert.equal(passesFilters(span({ meta: { env: 'prod', team: 'a' } }), req, rej), true);
   assert.equal(passesFilters(span({ meta: { env: 'prod' } }), req, rej), false);
   assert.equal(passesFilters(span({ meta: { env: 'prod', team: 'a', 'http.url': '/health' } }), req, rej), false);

@@ -28,7 +28,11 @@ interface Hosted {
   last: Promise<unknown>;
 }
 
-interface Waiting { to: string; envelope: PeerEnvelope; transfer: ArrayBuffer[] }
+interface Waiting {
+  to: string;
+  envelope: PeerEnvelope;
+  transfer: ArrayBuffer[];
+}
 
 export class UnitHost {
   readonly #init: WorkerInit<Config>;
@@ -58,16 +62,18 @@ export class UnitHost {
   /** Loads every assigned unit, then announces READY with those that started. */
   async start(): Promise<void> {
     const t0 = performance.now();
-    await Promise.all(this.#init.units.map(async (spec) => {
-      try {
-        const unit = await this.#load(spec);
-        this.#units.set(spec.name, { spec, unit, last: Promise.resolve() });
-      } catch (err) {
-        const e = err instanceof WorkerHostError ? err : new WorkerHostError('WH_ERR_UNIT_LOAD', `unit ${spec.name} failed to start: ${(err as Error).message}`, { cause: err });
-        this.#io.logger.error({ err: e, unit: spec.name }, 'unit failed to start; the worker runs without it');
-        this.#io.post({ p: PROTOCOL, t: 'ERROR', worker: this.#init.worker, unit: spec.name, error: toWireError(e), fatal: false });
-      }
-    }));
+    await Promise.all(
+      this.#init.units.map(async (spec) => {
+        try {
+          const unit = await this.#load(spec);
+          this.#units.set(spec.name, { spec, unit, last: Promise.resolve() });
+        } catch (err) {
+          const e = err instanceof WorkerHostError ? err : new WorkerHostError('WH_ERR_UNIT_LOAD', `unit ${spec.name} failed to start: ${(err as Error).message}`, { cause: err });
+          this.#io.logger.error({ err: e, unit: spec.name }, 'unit failed to start; the worker runs without it');
+          this.#io.post({ p: PROTOCOL, t: 'ERROR', worker: this.#init.worker, unit: spec.name, error: toWireError(e), fatal: false });
+        }
+      }),
+    );
     this.#io.post({ p: PROTOCOL, t: 'READY', worker: this.#init.worker, units: this.units, startMs: performance.now() - t0 });
   }
 
@@ -181,14 +187,16 @@ export class UnitHost {
 
   async #drainAll(deadline: number): Promise<UnitFlushReport[]> {
     const started = performance.now();
-    return Promise.all([...this.#units.values()].map(async (h): Promise<UnitFlushReport> => {
-      try {
-        await h.unit.drain?.(deadline);
-        return { unit: h.spec.name, ok: true, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started };
-      } catch (err) {
-        return { unit: h.spec.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started, error: toWireError(err, 'WH_ERR_UNIT_CALL') };
-      }
-    }));
+    return Promise.all(
+      [...this.#units.values()].map(async (h): Promise<UnitFlushReport> => {
+        try {
+          await h.unit.drain?.(deadline);
+          return { unit: h.spec.name, ok: true, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started };
+        } catch (err) {
+          return { unit: h.spec.name, ok: false, sent: 0, dropped: 0, pending: 0, durationMs: performance.now() - started, error: toWireError(err, 'WH_ERR_UNIT_CALL') };
+        }
+      }),
+    );
   }
 
   /**
@@ -197,7 +205,11 @@ export class UnitHost {
    */
   #acceptable(from: string, to: string, msg: UnitMessage): boolean {
     if (!isUnitName(to) || accepts(to, (msg as { t?: unknown } | undefined)?.t)) return true;
-    if (this.rejectedMessages++ === 0) this.#io.logger.warn({ code: 'WH_ERR_MESSAGE', from, to, tag: (msg as { t?: unknown } | undefined)?.t }, 'a unit message its target does not take; dropped (counted from now on)');
+    if (this.rejectedMessages++ === 0)
+      this.#io.logger.warn(
+        { code: 'WH_ERR_MESSAGE', from, to, tag: (msg as { t?: unknown } | undefined)?.t },
+        'a unit message its target does not take; dropped (counted from now on)',
+      );
     return false;
   }
 
@@ -218,7 +230,10 @@ export class UnitHost {
     if (!this.#remote.has(to) || this.#waiting.length >= MAX_WAITING_MESSAGES) {
       this.droppedMessages++;
       if (this.droppedMessages === 1 || this.droppedMessages % 1000 === 0) {
-        this.#io.logger.warn({ to, from, dropped: this.droppedMessages }, this.#remote.has(to) ? 'peer not wired yet and the wait queue is full; message dropped' : 'message for a unit this layer does not run; dropped');
+        this.#io.logger.warn(
+          { to, from, dropped: this.droppedMessages },
+          this.#remote.has(to) ? 'peer not wired yet and the wait queue is full; message dropped' : 'message for a unit this layer does not run; dropped',
+        );
       }
       return;
     }

@@ -147,7 +147,11 @@ export class RawBodyApp {
         this.#fail(res, err, request, close);
         return;
       }
-      if (out instanceof Promise) out.then((r) => this.#send(res, r, close), (err: unknown) => this.#fail(res, err, request, close));
+      if (out instanceof Promise)
+        out.then(
+          (r) => this.#send(res, r, close),
+          (err: unknown) => this.#fail(res, err, request, close),
+        );
       else this.#send(res, out, close);
     };
     // Over the limit, by Content-Length or while reading: refused (413) or handled with no body, at once;

@@ -35,10 +35,18 @@ export class PortDuplex extends Duplex {
     if (cb) this.once('timeout', cb);
     return this;
   }
-  setNoDelay(): this { return this; }
-  setKeepAlive(): this { return this; }
-  ref(): this { return this; }
-  unref(): this { return this; }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
 
   override _read(): void {
     // Bytes are pushed as they arrive; the supervisor's socket is the one that can pause.

@@ -33,18 +33,22 @@ function makeHost(init: WorkerInit<Config>): { host: UnitHost; out: FromWorker[]
     },
     logger: createBootLogger({ level: 'silent' }),
   });
-  const next = (t: FromWorker['t']): Promise<FromWorker> => new Promise((resolve) => {
-    const i = out.findIndex((m) => m.t === t);
-    if (i >= 0) resolve(out.splice(i, 1)[0]!);
-    else waiters.push({ t, resolve });
-  });
+  const next = (t: FromWorker['t']): Promise<FromWorker> =>
+    new Promise((resolve) => {
+      const i = out.findIndex((m) => m.t === t);
+      if (i >= 0) resolve(out.splice(i, 1)[0]!);
+      else waiters.push({ t, resolve });
+    });
   return { host, out, next };
 }
 
 test('a unit that fails to start is reported; READY lists the ones that started', async () => {
   const { host, out } = makeHost(makeInit([spec('holder'), spec('broken')]));
   await host.start();
-  assert.deepEqual(out.map((m) => m.t), ['ERROR', 'READY']);
+  assert.deepEqual(
+    out.map((m) => m.t),
+    ['ERROR', 'READY'],
+  );
   const err = out[0] as Extract<FromWorker, { t: 'ERROR' }>;
   assert.equal(err.unit, 'broken');
   assert.equal(err.error.code, 'WH_ERR_UNIT_LOAD');
@@ -59,7 +63,10 @@ test('a handed-over connection is served by node:http through PortDuplex, keep-a
   const net = await import('node:net');
   const raw = net.createServer((socket) => {
     const ch = new MessageChannel();
-    socket.on('data', (b: Buffer) => { const ab = new Uint8Array(b).slice().buffer; ch.port1.postMessage(ab, [ab]); });
+    socket.on('data', (b: Buffer) => {
+      const ab = new Uint8Array(b).slice().buffer;
+      ch.port1.postMessage(ab, [ab]);
+    });
     socket.on('end', () => ch.port1.postMessage({ c: 'end' }));
     ch.port1.on('message', (f: ArrayBuffer | { c: string }) => (f instanceof ArrayBuffer ? socket.write(Buffer.from(f)) : f.c === 'end' ? socket.end() : socket.destroy()));
     host.handle({ p: PROTOCOL, t: 'CONNECTION', unit: 'holder', ingress: 'apm', connId: 1, port: ch.port2 });
@@ -67,15 +74,16 @@ test('a handed-over connection is served by node:http through PortDuplex, keep-a
   await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
   const port = (raw.address() as { port: number }).port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (p: string, body: string): Promise<{ status: number; json: { worker: number } }> => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method: 'POST', agent }, (res) => {
-      let s = '';
-      res.on('data', (c) => (s += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(s) }));
+  const call = (p: string, body: string): Promise<{ status: number; json: { worker: number } }> =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: p, method: 'POST', agent }, (res) => {
+        let s = '';
+        res.on('data', (c) => (s += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(s) }));
+      });
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
   assert.deepEqual(await call('/v0.4/traces', 'a'), { status: 200, json: { rate_by_service: {}, worker: 1 } as never });
   assert.equal((await call('/v0.4/traces', 'b')).status, 200);
   agent.destroy();
@@ -99,7 +107,13 @@ test('flushes ship held data, never overlap per unit, and report a hung unit at 
     assert.equal(byUnit['holder']?.sent, 3);
     assert.equal(byUnit['hang']?.ok, false);
     assert.equal(byUnit['hang']?.error?.code, 'WH_ERR_FLUSH_DEADLINE');
-    assert.deepEqual(intake.logs().map((l) => (l as { message: string }).message).sort(), ['holder:dsd:a:1|c', 'holder:dsd:b:2|c', 'holder:dsd:c:3|g']);
+    assert.deepEqual(
+      intake
+        .logs()
+        .map((l) => (l as { message: string }).message)
+        .sort(),
+      ['holder:dsd:a:1|c', 'holder:dsd:b:2|c', 'holder:dsd:c:3|g'],
+    );
     // An intake outage keeps the data for the next flush instead of losing it.
     intake.injectFault({ kind: 'logs', status: 503, times: 1 });
     host.handle({ p: PROTOCOL, t: 'INVOCATION', unit: 'holder', event: { kind: 'invoke', requestId: 'r1', deadlineMs: 0, invokedFunctionArn: '', receivedAt: 0 } });

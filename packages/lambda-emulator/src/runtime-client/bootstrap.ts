@@ -27,9 +27,7 @@ function writeRecord(level: string, args: unknown[]): void {
   const requestId = currentRequest.getStore();
   const timestamp = new Date().toISOString();
   const message = format(...args);
-  const text = jsonLogs
-    ? JSON.stringify({ timestamp, level, ...(requestId ? { requestId } : {}), message })
-    : `${timestamp}\t${requestId ?? 'undefined'}\t${level}\t${message}`;
+  const text = jsonLogs ? JSON.stringify({ timestamp, level, ...(requestId ? { requestId } : {}), message }) : `${timestamp}\t${requestId ?? 'undefined'}\t${level}\t${message}`;
   if (telemetryFd === undefined) {
     process.stdout.write(`${text}\n`);
     return;
@@ -58,12 +56,22 @@ interface Next {
 
 function request(method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: apiHost, port: Number(apiPort), path: p, method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: apiHost,
+        port: Number(apiPort),
+        path: p,
+        method,
+        agent: false,
+        headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -71,7 +79,14 @@ function request(method: string, p: string, body?: string, headers: Record<strin
 
 function errorBody(err: unknown): { errorType: string; errorMessage: string; stackTrace: string[] } {
   const e = err instanceof Error ? err : new Error(String(err));
-  return { errorType: e.name || 'Error', errorMessage: e.message, stackTrace: (e.stack ?? '').split('\n').slice(1).map((s) => s.trim()) };
+  return {
+    errorType: e.name || 'Error',
+    errorMessage: e.message,
+    stackTrace: (e.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .map((s) => s.trim()),
+  };
 }
 
 async function postError(p: string, err: unknown, type?: string): Promise<void> {
@@ -134,7 +149,11 @@ function invokeHandler(handler: Handler, event: unknown, context: unknown): Prom
     };
     try {
       const r = handler(event, context, callback);
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then((v) => callback(null, v), (e: unknown) => callback(e ?? new Error('handler rejected')));
+      if (r && typeof (r as Promise<unknown>).then === 'function')
+        (r as Promise<unknown>).then(
+          (v) => callback(null, v),
+          (e: unknown) => callback(e ?? new Error('handler rejected')),
+        );
       else if (handler.length < 3) callback(null, r);
     } catch (err) {
       callback(err);

@@ -111,7 +111,13 @@ export function apiArn(o: TriggerOptions, apiId: string | undefined, stage: stri
   return apiId === undefined ? undefined : `arn:${o.partition}:apigateway:${o.region}::/restapis/${apiId}/stages/${stage ?? ''}`;
 }
 
-export function httpTags(method: string | undefined, domain: string | undefined, path: string | undefined, route: string | undefined, headers: Record<string, string>): Record<string, string> {
+export function httpTags(
+  method: string | undefined,
+  domain: string | undefined,
+  path: string | undefined,
+  route: string | undefined,
+  headers: Record<string, string>,
+): Record<string, string> {
   const t: Record<string, string> = {};
   if (method !== undefined) t['http.method'] = method;
   if (domain !== undefined) t['http.url'] = `https://${domain}${path ?? ''}`;

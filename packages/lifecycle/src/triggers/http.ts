@@ -25,17 +25,35 @@ function apiGateway(o: TriggerOptions, a: ApiRequest): Trigger {
   const arn = apiArn(o, apiId, stage);
   const url = domain === undefined ? undefined : `https://${domain}${a.path ?? ''}`;
   return {
-    source: 'api-gateway', arn, http: true, carrier: a.headers,
+    source: 'api-gateway',
+    arn,
+    http: true,
+    carrier: a.headers,
     tags: httpTags(a.method, domain, a.path, a.route, a.headers),
-    inferred: [inferred(o, {
-      name: a.name, operation: a.operation, service: service(o, apiId, 'lambda_api_gateway', domain, domain ?? 'apigateway'),
-      resource: `${a.method ?? ''} ${a.route ?? parameterizePath(a.path ?? '/')}`, type: 'web',
-      startMs: a.startMs ?? Date.now(), async: isAsyncInvoke(a.headers),
-      meta: {
-        endpoint: a.path, 'http.url': url, 'http.method': a.method, 'http.route': a.route, request_id: str(a.rc['requestId']),
-        apiid: apiId, apiname: apiId, stage, domain_name: domain, dd_resource_key: arn, ...a.meta,
-      },
-    })],
+    inferred: [
+      inferred(o, {
+        name: a.name,
+        operation: a.operation,
+        service: service(o, apiId, 'lambda_api_gateway', domain, domain ?? 'apigateway'),
+        resource: `${a.method ?? ''} ${a.route ?? parameterizePath(a.path ?? '/')}`,
+        type: 'web',
+        startMs: a.startMs ?? Date.now(),
+        async: isAsyncInvoke(a.headers),
+        meta: {
+          endpoint: a.path,
+          'http.url': url,
+          'http.method': a.method,
+          'http.route': a.route,
+          request_id: str(a.rc['requestId']),
+          apiid: apiId,
+          apiname: apiId,
+          stage,
+          domain_name: domain,
+          dd_resource_key: arn,
+          ...a.meta,
+        },
+      }),
+    ],
   };
 }
 
@@ -44,9 +62,14 @@ export function httpApi(e: Obj, o: TriggerOptions): Trigger {
   const http = obj(rc['http']);
   const routeKey = str(e['routeKey']) ?? str(rc['routeKey']);
   return apiGateway(o, {
-    rc, headers: lowerCarrier(e['headers']), method: str(http['method']), path: str(http['path']) ?? str(e['rawPath']),
+    rc,
+    headers: lowerCarrier(e['headers']),
+    method: str(http['method']),
+    path: str(http['path']) ?? str(e['rawPath']),
     route: routeKey !== undefined && routeKey !== '$default' ? routeKey.split(' ').pop() : undefined,
-    name: 'aws.httpapi', operation: 'aws.httpapi', startMs: num(rc['timeEpoch']),
+    name: 'aws.httpapi',
+    operation: 'aws.httpapi',
+    startMs: num(rc['timeEpoch']),
     meta: { 'http.protocol': str(http['protocol']), 'http.source_ip': str(http['sourceIp']), 'http.user_agent': str(http['userAgent']) },
   });
 }
@@ -55,8 +78,14 @@ export function restApi(e: Obj, o: TriggerOptions): Trigger {
   const rc = obj(e['requestContext']);
   const headers = lowerCarrier(e['headers']);
   return apiGateway(o, {
-    rc, headers, method: str(e['httpMethod']), path: str(e['path']), route: str(e['resource']),
-    name: 'aws.apigateway', operation: 'aws.apigateway.rest', startMs: num(rc['requestTimeEpoch']),
+    rc,
+    headers,
+    method: str(e['httpMethod']),
+    path: str(e['path']),
+    route: str(e['resource']),
+    name: 'aws.apigateway',
+    operation: 'aws.apigateway.rest',
+    startMs: num(rc['requestTimeEpoch']),
     meta: { 'http.user_agent': headers['user-agent'], 'http.protocol': str(rc['protocol']), 'http.source_ip': str(obj(rc['identity'])['sourceIp']) },
   });
 }
@@ -69,17 +98,35 @@ export function webSocket(e: Obj, o: TriggerOptions): Trigger {
   const arn = apiArn(o, apiId, str(rc['stage']));
   const routeKey = str(rc['routeKey']) ?? '$default';
   return {
-    source: 'api-gateway', arn, http: false, carrier: headers,
+    source: 'api-gateway',
+    arn,
+    http: false,
+    carrier: headers,
     tags: domain === undefined ? {} : { 'http.url': `https://${domain}` },
-    inferred: [inferred(o, {
-      name: 'aws.apigateway', operation: 'aws.apigateway.websocket', service: service(o, apiId, 'lambda_api_gateway', domain, domain ?? 'apigateway'), resource: routeKey, type: 'web',
-      startMs: num(rc['requestTimeEpoch']) ?? Date.now(), async: isAsyncInvoke(headers),
-      meta: {
-        endpoint: routeKey, 'http.url': domain === undefined ? undefined : `https://${domain}`, request_id: str(rc['requestId']),
-        apiid: apiId, apiname: apiId, stage: str(rc['stage']), domain_name: domain, connection_id: str(rc['connectionId']),
-        event_type: str(rc['eventType']), message_direction: str(rc['messageDirection']), dd_resource_key: arn,
-      },
-    })],
+    inferred: [
+      inferred(o, {
+        name: 'aws.apigateway',
+        operation: 'aws.apigateway.websocket',
+        service: service(o, apiId, 'lambda_api_gateway', domain, domain ?? 'apigateway'),
+        resource: routeKey,
+        type: 'web',
+        startMs: num(rc['requestTimeEpoch']) ?? Date.now(),
+        async: isAsyncInvoke(headers),
+        meta: {
+          endpoint: routeKey,
+          'http.url': domain === undefined ? undefined : `https://${domain}`,
+          request_id: str(rc['requestId']),
+          apiid: apiId,
+          apiname: apiId,
+          stage: str(rc['stage']),
+          domain_name: domain,
+          connection_id: str(rc['connectionId']),
+          event_type: str(rc['eventType']),
+          message_direction: str(rc['messageDirection']),
+          dd_resource_key: arn,
+        },
+      }),
+    ],
   };
 }
 
@@ -91,17 +138,31 @@ export function functionUrl(e: Obj, o: TriggerOptions): Trigger {
   const path = str(http['path']) ?? str(e['rawPath']) ?? '/';
   const domain = str(rc['domainName']);
   return {
-    source: 'lambda-function-url', arn: undefined, http: true, carrier: headers,
+    source: 'lambda-function-url',
+    arn: undefined,
+    http: true,
+    carrier: headers,
     tags: httpTags(method, domain, path, undefined, headers),
-    inferred: [inferred(o, {
-      name: 'aws.lambda.url', service: service(o, domain, 'lambda_url', domain, domain ?? 'lambda_url'), resource: `${method ?? ''} ${parameterizePath(path)}`, type: 'web',
-      startMs: num(rc['timeEpoch']) ?? Date.now(), async: false,
-      meta: {
-        endpoint: path, 'http.url': domain === undefined ? undefined : `https://${domain}${path}`, 'http.method': method,
-        'http.protocol': str(http['protocol']), 'http.source_ip': str(http['sourceIp']), 'http.user_agent': str(http['userAgent']),
-        request_id: str(rc['requestId']), domain_name: domain,
-      },
-    })],
+    inferred: [
+      inferred(o, {
+        name: 'aws.lambda.url',
+        service: service(o, domain, 'lambda_url', domain, domain ?? 'lambda_url'),
+        resource: `${method ?? ''} ${parameterizePath(path)}`,
+        type: 'web',
+        startMs: num(rc['timeEpoch']) ?? Date.now(),
+        async: false,
+        meta: {
+          endpoint: path,
+          'http.url': domain === undefined ? undefined : `https://${domain}${path}`,
+          'http.method': method,
+          'http.protocol': str(http['protocol']),
+          'http.source_ip': str(http['sourceIp']),
+          'http.user_agent': str(http['userAgent']),
+          request_id: str(rc['requestId']),
+          domain_name: domain,
+        },
+      }),
+    ],
   };
 }
 

@@ -44,8 +44,12 @@ function snsSpan(sns: Obj, o: TriggerOptions, startFallback: number): InferredDr
   const topicArn = str(sns['TopicArn']);
   const topic = topicArn?.split(':').pop();
   return inferred(o, {
-    name: 'aws.sns', service: service(o, topic, 'lambda_sns', topic, 'sns'), resource: topic ?? 'sns', type: 'web',
-    startMs: isoMs(sns['Timestamp']) ?? startFallback, async: true,
+    name: 'aws.sns',
+    service: service(o, topic, 'lambda_sns', topic, 'sns'),
+    resource: topic ?? 'sns',
+    type: 'web',
+    startMs: isoMs(sns['Timestamp']) ?? startFallback,
+    async: true,
     meta: { topicname: topic, topic_arn: topicArn, message_id: str(sns['MessageId']), type: str(sns['Type']), subject: str(sns['Subject']), event_subscription_arn: undefined },
   });
 }
@@ -58,8 +62,12 @@ export function eventBridgeSpan(e: Obj, o: TriggerOptions, startFallback: number
   const start = num(dd['x-datadog-start-time']) ?? isoMs(e['time']) ?? startFallback;
   const bus = str(dd['x-datadog-resource-name']);
   return inferred(o, {
-    name: 'aws.eventbridge', service: service(o, bus ?? source, 'lambda_eventbridge', bus ?? source, 'eventbridge'), resource: bus ?? source ?? 'eventbridge', type: 'web',
-    startMs: start, async: true,
+    name: 'aws.eventbridge',
+    service: service(o, bus ?? source, 'lambda_eventbridge', bus ?? source, 'eventbridge'),
+    resource: bus ?? source ?? 'eventbridge',
+    type: 'web',
+    startMs: start,
+    async: true,
     meta: { detail_type: str(e['detail-type']), source, event_id: str(e['id']) },
   });
 }
@@ -70,10 +78,19 @@ export function sqs(r: Obj, o: TriggerOptions): Trigger {
   const attrs = obj(r['attributes']);
   const sent = num(attrs['SentTimestamp']) ?? Date.now();
   const span = inferred(o, {
-    name: 'aws.sqs', service: service(o, queue, 'lambda_sqs', queue, 'sqs'), resource: queue ?? 'sqs', type: 'web', startMs: sent, async: true,
+    name: 'aws.sqs',
+    service: service(o, queue, 'lambda_sqs', queue, 'sqs'),
+    resource: queue ?? 'sqs',
+    type: 'web',
+    startMs: sent,
+    async: true,
     meta: {
-      queuename: queue, event_source_arn: arn, receipt_handle: str(r['receiptHandle']), sender_id: str(attrs['SenderId']),
-      retry_count: str(attrs['ApproximateReceiveCount']), message_id: str(r['messageId']),
+      queuename: queue,
+      event_source_arn: arn,
+      receipt_handle: str(r['receiptHandle']),
+      sender_id: str(attrs['SenderId']),
+      retry_count: str(attrs['ApproximateReceiveCount']),
+      message_id: str(r['messageId']),
     },
   });
   const spans: InferredDraft[] = [span];
@@ -125,15 +142,30 @@ export function dynamodb(r: Obj, o: TriggerOptions): Trigger {
   const d = obj(r['dynamodb']);
   const created = num(d['ApproximateCreationDateTime']);
   return {
-    source: 'dynamodb', arn, http: false, carrier: undefined, tags: {},
-    inferred: [inferred(o, {
-      name: 'aws.dynamodb', service: service(o, table, 'lambda_dynamodb', table, 'dynamodb'), resource: table ?? 'dynamodb', type: 'web',
-      startMs: created !== undefined ? created * 1000 : Date.now(), async: true,
-      meta: {
-        tablename: table, event_source_arn: arn, event_id: str(r['eventID']), event_name: str(r['eventName']), event_version: str(r['eventVersion']),
-        stream_view_type: str(d['StreamViewType']), size_bytes: num(d['SizeBytes'])?.toString(),
-      },
-    })],
+    source: 'dynamodb',
+    arn,
+    http: false,
+    carrier: undefined,
+    tags: {},
+    inferred: [
+      inferred(o, {
+        name: 'aws.dynamodb',
+        service: service(o, table, 'lambda_dynamodb', table, 'dynamodb'),
+        resource: table ?? 'dynamodb',
+        type: 'web',
+        startMs: created !== undefined ? created * 1000 : Date.now(),
+        async: true,
+        meta: {
+          tablename: table,
+          event_source_arn: arn,
+          event_id: str(r['eventID']),
+          event_name: str(r['eventName']),
+          event_version: str(r['eventVersion']),
+          stream_view_type: str(d['StreamViewType']),
+          size_bytes: num(d['SizeBytes'])?.toString(),
+        },
+      }),
+    ],
   };
 }
 
@@ -143,15 +175,29 @@ export function s3(r: Obj, o: TriggerOptions): Trigger {
   const object = obj(s['object']);
   const name = str(bucket['name']);
   return {
-    source: 's3', arn: str(bucket['arn']), http: false, carrier: undefined, tags: {},
-    inferred: [inferred(o, {
-      name: 'aws.s3', service: service(o, name, 'lambda_s3', name, 's3'), resource: name ?? 's3', type: 'web',
-      startMs: isoMs(r['eventTime']) ?? Date.now(), async: true,
-      meta: {
-        bucketname: name, bucket_arn: str(bucket['arn']), object_key: str(object['key']), object_size: num(object['size'])?.toString(),
-        object_etag: str(object['eTag']), event_name: str(r['eventName']),
-      },
-    })],
+    source: 's3',
+    arn: str(bucket['arn']),
+    http: false,
+    carrier: undefined,
+    tags: {},
+    inferred: [
+      inferred(o, {
+        name: 'aws.s3',
+        service: service(o, name, 'lambda_s3', name, 's3'),
+        resource: name ?? 's3',
+        type: 'web',
+        startMs: isoMs(r['eventTime']) ?? Date.now(),
+        async: true,
+        meta: {
+          bucketname: name,
+          bucket_arn: str(bucket['arn']),
+          object_key: str(object['key']),
+          object_size: num(object['size'])?.toString(),
+          object_etag: str(object['eTag']),
+          event_name: str(r['eventName']),
+        },
+      }),
+    ],
   };
 }
 
@@ -173,15 +219,30 @@ export function kinesis(r: Obj, o: TriggerOptions): Trigger {
     }
   }
   return {
-    source: 'kinesis', arn, http: false, carrier, tags: {},
-    inferred: [inferred(o, {
-      name: 'aws.kinesis', service: service(o, stream, 'lambda_kinesis', stream, 'kinesis'), resource: stream ?? 'kinesis', type: 'web',
-      startMs: arrival !== undefined ? arrival * 1000 : Date.now(), async: true,
-      meta: {
-        streamname: stream, shardid: eventId?.split(':')[0], event_source_arn: arn, event_id: eventId, event_name: str(r['eventName']),
-        event_version: str(r['eventVersion']), partition_key: str(k['partitionKey']),
-      },
-    })],
+    source: 'kinesis',
+    arn,
+    http: false,
+    carrier,
+    tags: {},
+    inferred: [
+      inferred(o, {
+        name: 'aws.kinesis',
+        service: service(o, stream, 'lambda_kinesis', stream, 'kinesis'),
+        resource: stream ?? 'kinesis',
+        type: 'web',
+        startMs: arrival !== undefined ? arrival * 1000 : Date.now(),
+        async: true,
+        meta: {
+          streamname: stream,
+          shardid: eventId?.split(':')[0],
+          event_source_arn: arn,
+          event_id: eventId,
+          event_name: str(r['eventName']),
+          event_version: str(r['eventVersion']),
+          partition_key: str(k['partitionKey']),
+        },
+      }),
+    ],
   };
 }
 
@@ -200,11 +261,21 @@ export function msk(e: Obj, o: TriggerOptions): Trigger | undefined {
     }
   }
   return {
-    source: 'msk', arn, http: false, carrier: Object.keys(carrier).length > 0 ? carrier : undefined, tags: {},
-    inferred: [inferred(o, {
-      name: 'aws.msk', service: service(o, cluster, 'lambda_msk', cluster, 'msk'), resource: str(r['topic']) ?? 'msk', type: 'web',
-      startMs: num(r['timestamp']) ?? Date.now(), async: true,
-      meta: { cluster_name: cluster, topic: str(r['topic']), partition: num(r['partition'])?.toString(), offset: num(r['offset'])?.toString(), event_source_arn: arn },
-    })],
+    source: 'msk',
+    arn,
+    http: false,
+    carrier: Object.keys(carrier).length > 0 ? carrier : undefined,
+    tags: {},
+    inferred: [
+      inferred(o, {
+        name: 'aws.msk',
+        service: service(o, cluster, 'lambda_msk', cluster, 'msk'),
+        resource: str(r['topic']) ?? 'msk',
+        type: 'web',
+        startMs: num(r['timestamp']) ?? Date.now(),
+        async: true,
+        meta: { cluster_name: cluster, topic: str(r['topic']), partition: num(r['partition'])?.toString(), offset: num(r['offset'])?.toString(), event_source_arn: arn },
+      }),
+    ],
   };
 }

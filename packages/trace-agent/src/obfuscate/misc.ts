@@ -21,7 +21,11 @@ export function obfuscateUrl(url: string, removeQuery: boolean, removeDigits: bo
   const scheme = (m[1] ?? '').toLowerCase();
   const authority = m[2] ?? '';
   let path = m[3] ?? '';
-  if (removeDigits) path = path.split('/').map((seg) => (/[0-9]/.test(safeDecode(seg)) ? '?' : seg)).join('/');
+  if (removeDigits)
+    path = path
+      .split('/')
+      .map((seg) => (/[0-9]/.test(safeDecode(seg)) ? '?' : seg))
+      .join('/');
   return scheme + authority + path + (removeQuery ? (qAt < 0 ? '' : '?') : query) + fragment;
 }
 

@@ -6,7 +6,10 @@ const COMPOUND = new Set(['CLIENT', 'CLUSTER', 'COMMAND', 'CONFIG', 'DEBUG', 'SC
 const MAX_COMMANDS = 3;
 
 function words(cmd: string): string[] {
-  return cmd.trim().split(/\s+/).filter((w) => w !== '');
+  return cmd
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
 }
 
 /** `SET k v\nGET k` → `SET GET`; more than three commands end in `...`. */
@@ -37,26 +40,52 @@ function hide(cmd: string, args: string[]): string[] {
   switch (cmd) {
     case 'AUTH':
       return a.length > 0 ? ['?'] : a;
-    case 'APPEND': case 'GETSET': case 'LPUSHX': case 'GEORADIUSBYMEMBER': case 'RPUSHX': case 'SET':
-    case 'SETNX': case 'SISMEMBER': case 'ZRANK': case 'ZREVRANK': case 'ZSCORE':
+    case 'APPEND':
+    case 'GETSET':
+    case 'LPUSHX':
+    case 'GEORADIUSBYMEMBER':
+    case 'RPUSHX':
+    case 'SET':
+    case 'SETNX':
+    case 'SISMEMBER':
+    case 'ZRANK':
+    case 'ZREVRANK':
+    case 'ZSCORE':
       q(1);
       return a;
-    case 'HSETNX': case 'LREM': case 'LSET': case 'SETBIT': case 'SETEX': case 'PSETEX': case 'SETRANGE':
-    case 'ZINCRBY': case 'SMOVE': case 'RESTORE':
+    case 'HSETNX':
+    case 'LREM':
+    case 'LSET':
+    case 'SETBIT':
+    case 'SETEX':
+    case 'PSETEX':
+    case 'SETRANGE':
+    case 'ZINCRBY':
+    case 'SMOVE':
+    case 'RESTORE':
       q(2);
       return a;
     case 'LINSERT':
       q(3);
       return a;
-    case 'GEOHASH': case 'GEOPOS': case 'GEODIST': case 'LPUSH': case 'RPUSH': case 'SREM': case 'ZREM': case 'SADD':
+    case 'GEOHASH':
+    case 'GEOPOS':
+    case 'GEODIST':
+    case 'LPUSH':
+    case 'RPUSH':
+    case 'SREM':
+    case 'ZREM':
+    case 'SADD':
       return a.length > 1 ? [a[0] as string, '?'] : a;
     case 'GEOADD':
       for (let i = 3; i < a.length; i += 3) a[i] = '?';
       return a;
-    case 'HSET': case 'HMSET':
+    case 'HSET':
+    case 'HMSET':
       for (let i = 2; i < a.length; i += 2) a[i] = '?';
       return a;
-    case 'MSET': case 'MSETNX':
+    case 'MSET':
+    case 'MSETNX':
       for (let i = 1; i < a.length; i += 2) a[i] = '?';
       return a;
     case 'CONFIG':
@@ -71,16 +100,19 @@ function hide(cmd: string, args: string[]): string[] {
 }
 
 export function obfuscateRedis(raw: string, removeAllArgs: boolean): string {
-  return raw.split('\n').map((line) => {
-    const w = words(line);
-    const first = w[0];
-    if (first === undefined) return line;
-    const cmd = first.toUpperCase();
-    const args = w.slice(1);
-    if (removeAllArgs) {
-      if (COMPOUND.has(cmd) && args[0] !== undefined) return [first, args[0], ...(args.length > 1 ? ['?'] : [])].join(' ');
-      return args.length > 0 ? `${first} ?` : first;
-    }
-    return [first, ...hide(cmd, args)].join(' ');
-  }).join('\n');
+  return raw
+    .split('\n')
+    .map((line) => {
+      const w = words(line);
+      const first = w[0];
+      if (first === undefined) return line;
+      const cmd = first.toUpperCase();
+      const args = w.slice(1);
+      if (removeAllArgs) {
+        if (COMPOUND.has(cmd) && args[0] !== undefined) return [first, args[0], ...(args.length > 1 ? ['?'] : [])].join(' ');
+        return args.length > 0 ? `${first} ?` : first;
+      }
+      return [first, ...hide(cmd, args)].join(' ');
+    })
+    .join('\n');
 }

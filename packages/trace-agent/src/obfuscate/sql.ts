@@ -4,7 +4,10 @@
 // Identifiers, quoted identifiers and keywords are kept as written.
 
 type Kind = 'word' | 'lit' | 'punct';
-interface Tok { k: Kind; v: string }
+interface Tok {
+  k: Kind;
+  v: string;
+}
 
 const LITERAL_WORDS = new Set(['NULL', 'TRUE', 'FALSE']);
 const MULTI_OPS = ['->>', '<=>', '<>', '!=', '<=', '>=', '||', '::', ':=', '=>', '->', '<<', '>>', '&&'];
@@ -27,7 +30,11 @@ function tokenize(q: string): Tok[] {
   let i = 0;
   const prevIsSignContext = (): boolean => {
     const p = out[out.length - 1];
-    return p === undefined || (p.k === 'punct' && SIGN_CONTEXT.has(p.v)) || (p.k === 'word' && /^(SELECT|WHERE|AND|OR|NOT|ON|WHEN|THEN|ELSE|BY|LIMIT|OFFSET|VALUES|SET|RETURN|IN|BETWEEN|LIKE|IS|CASE|HAVING)$/i.test(p.v));
+    return (
+      p === undefined ||
+      (p.k === 'punct' && SIGN_CONTEXT.has(p.v)) ||
+      (p.k === 'word' && /^(SELECT|WHERE|AND|OR|NOT|ON|WHEN|THEN|ELSE|BY|LIMIT|OFFSET|VALUES|SET|RETURN|IN|BETWEEN|LIKE|IS|CASE|HAVING)$/i.test(p.v))
+    );
   };
   while (i < n) {
     const c = q[i] as string;
