@@ -7,6 +7,7 @@
 //   datadog-lambda/units.json          the pipeline units this layer runs, and what they own
 //   datadog-lambda/node_modules/yaml   loaded only when the function ships a datadog.yaml
 //   datadog-lambda/node_modules/{@dd-lambda/intake-client,@dd-lambda/logger}  shared by the worker entry and the units
+// and, outside the layer, layer/dist/agent/dd-serverless-agent.cjs: the mini agent's main thread.
 // Bundles are not minified: that loads ~10% slower (measured on the layer's Node with both bundle forms).
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,11 @@ const yamlDir = path.join(code, 'node_modules', 'yaml');
 mkdirSync(yamlDir, { recursive: true });
 await build({ ...common, inject: [], define: {}, external: [], entryPoints: [require.resolve('yaml')], outfile: path.join(yamlDir, 'index.js') });
 writeFileSync(path.join(yamlDir, 'package.json'), '{"name":"yaml","main":"index.js"}\n');
+
+// The serverless mini agent (outside Lambda): its main thread bundle beside the layer, not in it; it
+// runs the layer's worker entry and units from dist/opt/datadog-lambda.
+const agentEntry = require.resolve('@dd-lambda/serverless-agent').replace(/index\.js$/, 'bin/main.js');
+await build({ ...common, entryPoints: { 'dd-serverless-agent': agentEntry }, outdir: path.join(root, 'dist', 'agent'), outExtension: { '.js': '.cjs' } });
 
 const launcher = path.join(out, 'extensions', 'datadog-agent');
 copyFileSync(path.join(here, 'launcher.sh'), launcher);

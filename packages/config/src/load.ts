@@ -11,6 +11,8 @@ import { readDatadogYaml } from './yaml.js';
 const INIT_TYPES: readonly InitializationType[] = ['on-demand', 'provisioned-concurrency', 'snap-start', 'lambda-managed-instances'];
 
 export interface LoadOptions {
+  /** Keys (without DD_) another reader takes care of: not reported as unsupported (the mini agent's). */
+  alsoRead?: readonly string[];
   /** Skip datadog.yaml (tests, or a caller that already read it). */
   readYaml?: boolean;
 }
@@ -150,6 +152,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
 
   const config: Config = {
     aws,
+    origin: 'lambda',
     ports: readPorts(src),
     apmReceiverSocket: src.str('APM_RECEIVER_SOCKET'),
     apmWindowsPipeName: src.str('APM_WINDOWS_PIPE_NAME'),
@@ -253,7 +256,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
     apiSecuritySampleDelayS: src.num('API_SECURITY_SAMPLE_DELAY', 30),
     durableFunctionLogBufferSize: src.int('LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE', 0, 0),
   };
-  const unsupported = unsupportedVariables(env, new Set([...src.read, ...bootstrap.read]));
+  const unsupported = unsupportedVariables(env, new Set([...src.read, ...bootstrap.read, ...(options.alsoRead ?? [])]));
   if (unsupported.length > 0) src.warnings.push(`set but not supported by this extension, so ignored: ${unsupported.join(', ')}`);
   return { config: deepFreeze(config), warnings: src.warnings, yamlFile: yaml.file };
 }

@@ -41,6 +41,11 @@ export type WorkerBudgetSource = 'DD_EXTENSION_WORKERS' | 'memory' | 'default';
 
 export interface Config {
   aws: AwsConfig;
+  /**
+   * The `_dd.origin` and `origin` of spans and proxied payloads: `lambda` in the extension; the mini
+   * agent sets its platform's (`cloudfunction`, `azurefunction`, `appservice`).
+   */
+  origin: string;
   ports: Ports;
   /** DD_APM_RECEIVER_SOCKET: also serve traces on this Unix socket. */
   apmReceiverSocket: string | undefined;

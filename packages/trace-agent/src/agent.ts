@@ -96,6 +96,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     env: config.env,
     version: config.version,
     computeStats: config.computeStats,
+    origin: config.origin,
     require,
     reject,
     ownPorts,

@@ -30,6 +30,8 @@ export interface ProcessorOptions {
   version: string | undefined;
   /** Extension-side stats (DD_LAMBDA_EXTENSION_COMPUTE_STATS). */
   computeStats: boolean;
+  /** `_dd.origin` / `origin` of every span (`lambda`, or the mini agent's platform). */
+  origin?: string;
   require: readonly TagFilter[];
   reject: readonly TagFilter[];
   obfuscation: ObfuscationOptions;
@@ -212,7 +214,7 @@ export class TraceProcessor {
       return undefined;
     }
     chunk.spans = kept;
-    if (chunk.origin === '') chunk.origin = 'lambda';
+    if (chunk.origin === '') chunk.origin = this.#o.origin ?? 'lambda';
     const statsByBackend = !info.clientComputedStats && !this.#o.computeStats;
     for (const s of kept) this.#decorate(s, statsByBackend);
     return chunk;
@@ -281,8 +283,8 @@ export class TraceProcessor {
     for (const k in this.#o.tags) meta[k] = this.#o.tags[k] as string;
     if (statsByBackend) meta['_dd.compute_stats'] = '1';
     // Both, as bottlecap sets them on every span (bottlecap/src/traces/trace_processor.rs).
-    meta['_dd.origin'] = 'lambda';
-    meta['origin'] = 'lambda';
+    meta['_dd.origin'] = this.#o.origin ?? 'lambda';
+    meta['origin'] = this.#o.origin ?? 'lambda';
     obfuscateSpan(s, this.#o.obfuscation);
   }
 }

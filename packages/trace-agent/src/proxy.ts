@@ -25,14 +25,14 @@ export const PROXY_ROUTES: readonly ProxyRoute[] = [
 /** Request headers never forwarded: hop-by-hop, recomputed, or the tracer's own credentials. */
 const NOT_FORWARDED = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'dd-api-key', 'content-type', 'expect', 'te', 'upgrade', 'user-agent']);
 
-export function forwardedHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, functionName: string): Record<string, string> {
+export function forwardedHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, functionName: string, origin = 'lambda'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     const key = k.toLowerCase();
     if (v === undefined || NOT_FORWARDED.has(key)) continue;
     out[key] = Array.isArray(v) ? v.join(', ') : v;
   }
-  out['x-datadog-additional-tags'] = `_dd.origin:lambda;functionname:${functionName}`;
+  out['x-datadog-additional-tags'] = `_dd.origin:${origin};functionname:${functionName}`;
   return out;
 }
 

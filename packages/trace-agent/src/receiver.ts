@@ -106,7 +106,7 @@ export function addRoutes(d: Receiver): void {
         url: proxyUrl(route, d.config.site, d.config.urls.apmProxy),
         body,
         contentType: header(req, 'content-type') || 'application/octet-stream',
-        headers: forwardedHeaders(req.headers, d.config.aws.functionName),
+        headers: forwardedHeaders(req.headers, d.config.aws.functionName, d.config.origin),
       });
       if (!accepted) {
         d.counters.overflowRequests++;
