@@ -5,7 +5,7 @@ const path = require('node:path');
 const fs = require('node:fs');
 const bundle = path.join(__dirname, '..', 'dist', 'agent', 'dd-serverless-agent.cjs');
 if (!fs.existsSync(bundle)) {
-  console.error('dd-serverless-agent: not built yet; run `pnpm build` at the repository root first');
+  process.stderr.write('dd-serverless-agent: not built yet; run `pnpm build` at the repository root first\n');
   process.exit(1);
 }
 process.argv[1] = bundle;

@@ -6,6 +6,10 @@ import type { Socket } from 'node:net';
 import { ownArrayBuffer } from '@dd-lambda/protocol';
 import type { ToWorker, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
 
+/** Bytes a slot may hold before READY (datagrams, telemetry); beyond that input is dropped and counted. */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** Connections held, paused, before READY; beyond that new ones are closed (the kernel holds their bytes). */
+export const MAX_QUEUED_CONNECTIONS = 256;
 export interface Pending {
   kind: 'FLUSH' | 'SHUTDOWN';
   resolve: (reports: UnitFlushReport[]) => void;
@@ -38,6 +42,32 @@ export class Slot {
   constructor(index: number, units: UnitSpec[]) {
     this.index = index;
     this.units = units;
+  }
+
+  /** Queues a message until READY; false when the queue's bytes would pass MAX_QUEUED_BYTES. */
+  enqueue(msg: ToWorker, transfer: ArrayBuffer[], bytes: number): boolean {
+    if (this.queuedBytes + bytes > MAX_QUEUED_BYTES) return false;
+    this.queue.push({ msg, transfer, bytes });
+    this.queuedBytes += bytes;
+    return true;
+  }
+
+  /** Holds a connection, paused, until READY; false past MAX_QUEUED_CONNECTIONS. */
+  hold(socket: Socket, start: () => void): boolean {
+    if (this.heldConnections.length >= MAX_QUEUED_CONNECTIONS) return false;
+    socket.pause();
+    this.heldConnections.push({ socket, start });
+    return true;
+  }
+
+  /** The thread is gone for good: queued input is dropped and held connections closed. */
+  dropQueued(): { bytes: number; connections: number } {
+    const d = { bytes: this.queuedBytes, connections: this.heldConnections.length };
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const h of this.heldConnections) h.socket.destroy();
+    this.heldConnections = [];
+    return d;
   }
 }
 

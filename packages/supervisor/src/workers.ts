@@ -19,10 +19,7 @@ type WorkerThreads = typeof WorkerThreadsModule;
 let threads: WorkerThreads | undefined;
 const wt = (): WorkerThreads => (threads ??= process.getBuiltinModule('node:worker_threads') as WorkerThreads);
 
-/** Bytes a slot may hold before READY (datagrams, telemetry); beyond that input is dropped and counted. */
-export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
-/** Connections held, paused, before READY; beyond that new ones are closed (the kernel holds their bytes). */
-export const MAX_QUEUED_CONNECTIONS = 256;
+export { MAX_QUEUED_BYTES, MAX_QUEUED_CONNECTIONS } from './worker-slot.js';
 export const MAX_RESTARTS = 5;
 
 export interface WorkerSetOptions {
@@ -240,12 +237,9 @@ export class WorkerSet {
   }
 
   #dropQueued(s: Slot): void {
-    this.stats.droppedBytes += s.queuedBytes;
-    s.queue = [];
-    s.queuedBytes = 0;
-    for (const h of s.heldConnections) h.socket.destroy();
-    this.stats.droppedConnections += s.heldConnections.length;
-    s.heldConnections = [];
+    const d = s.dropQueued();
+    this.stats.droppedBytes += d.bytes;
+    this.stats.droppedConnections += d.connections;
   }
 
   /**
@@ -269,13 +263,9 @@ export class WorkerSet {
       }
       return true;
     }
-    if (s.queuedBytes + bytes > MAX_QUEUED_BYTES) {
-      this.stats.droppedBytes += bytes;
-      return false;
-    }
-    s.queue.push({ msg, transfer, bytes });
-    s.queuedBytes += bytes;
-    return true;
+    if (s.enqueue(msg, transfer, bytes)) return true;
+    this.stats.droppedBytes += bytes;
+    return false;
   }
 
   /**
@@ -299,13 +289,9 @@ export class WorkerSet {
       start();
       return true;
     }
-    if (s.heldConnections.length >= MAX_QUEUED_CONNECTIONS) {
-      this.stats.droppedConnections++;
-      return false;
-    }
-    socket.pause();
-    s.heldConnections.push({ socket, start });
-    return true;
+    if (s.hold(socket, start)) return true;
+    this.stats.droppedConnections++;
+    return false;
   }
 
   /**
