@@ -7,8 +7,8 @@
 import { loadMiniAgentConfig, processEnv } from '@dd-lambda/config';
 import type { MiniAgentConfig } from '@dd-lambda/config';
 import { createBootLogger } from '@dd-lambda/logger/boot';
-import type { SupervisorErrorCode } from '@dd-lambda/supervisor';
 import { Pipelines } from '@dd-lambda/supervisor';
+import type { MiniAgentErrorCode } from './errors.js';
 
 /** The units the mini agent runs. */
 export const MINI_AGENT_UNITS = ['trace-agent', 'dogstatsd'] as const;
@@ -61,7 +61,7 @@ export async function startMiniAgent(o: MiniAgentOptions): Promise<MiniAgent> {
   }
   pipelines.workers?.identify(undefined, settings.tags);
   pipelines.workers?.start();
-  if (!config.apiKey) log.error({ code: 'SEC_ERR_CONFIG' satisfies SupervisorErrorCode }, 'no Datadog API key: set DD_API_KEY; nothing will be sent');
+  if (!config.apiKey) log.error({ code: 'SEC_ERR_CONFIG' satisfies MiniAgentErrorCode }, 'no Datadog API key: set DD_API_KEY; nothing will be sent');
   const timer = setInterval(() => pipelines.flushNonBlocking('interval'), settings.flushIntervalMs);
   timer.unref();
   log.info(
@@ -89,7 +89,7 @@ export async function startMiniAgent(o: MiniAgentOptions): Promise<MiniAgent> {
     const deadline = t0 + settings.shutdownTimeoutMs - EXIT_MARGIN_MS;
     if ('lost' in c) {
       log.fatal(
-        { code: 'SV_ERR_LISTENER_LOST' satisfies SupervisorErrorCode, transport: c.lost, err: c.err },
+        { code: 'SV_ERR_LISTENER_LOST' satisfies MiniAgentErrorCode, transport: c.lost, err: c.err },
         `the ${c.lost} listener stopped accepting; tracers using it would be stranded: exiting`,
       );
     } else {
