@@ -100,7 +100,16 @@ test('mini agent: dd-trace on TCP and on the Unix socket at once, DogStatsD both
   const dir = mkdtempSync(path.join(tmpdir(), 'ddl-mini-'));
   const sock = path.join(dir, 'apm.socket');
   const ports = await portEnv();
+  // Google Cloud's metadata server, as the agent asks it at start (project and region tags).
+  const metadata = http.createServer((req, res) => {
+    const body =
+      req.url === '/computeMetadata/v1/project/project-id' ? 'shop-project' : req.url === '/computeMetadata/v1/instance/region' ? 'projects/123/regions/europe-west1' : undefined;
+    if (body === undefined || req.headers['metadata-flavor'] !== 'Google') return void res.writeHead(404).end();
+    res.writeHead(200, { 'metadata-flavor': 'Google' }).end(body);
+  });
+  await new Promise<void>((r) => metadata.listen(0, '127.0.0.1', r));
   const env = {
+    GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as { port: number }).port}`,
     DD_API_KEY: API_KEY,
     DD_APM_DD_URL: url,
     DD_DD_URL: url,
@@ -167,6 +176,7 @@ test('mini agent: dd-trace on TCP and on the Unix socket at once, DogStatsD both
   } finally {
     agent.proc.kill('SIGKILL');
     await intake.close();
+    metadata.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -20,6 +20,8 @@ export interface MiniAgentConfig {
   platform: MiniAgentPlatform;
   /** Tags every span and metric carries (the platform's, e.g. aas.site.name). */
   tags: Record<string, string>;
+  /** Google Cloud only: the metadata server (GCE_METADATA_HOST, else metadata.google.internal) for project and region. */
+  gcpMetadataHost: string | undefined;
   warnings: string[];
 }
 
@@ -44,7 +46,8 @@ export function loadMiniAgentConfig(env: Env): MiniAgentConfig {
     ...(tags['functionname'] ? { aws: { ...loaded.config.aws, functionName: tags['functionname'] } } : {}),
   };
   const warnings = [...src.warnings, ...loaded.warnings];
-  return { config: Object.freeze(config), flushIntervalMs, shutdownTimeoutMs, dogstatsd, platform, tags, warnings };
+  const gcpMetadataHost = platform === 'gcp-functions' ? (src.plain('GCE_METADATA_HOST') ?? 'metadata.google.internal') : undefined;
+  return { config: Object.freeze(config), flushIntervalMs, shutdownTimeoutMs, dogstatsd, platform, tags, gcpMetadataHost, warnings };
 }
 
 function detectPlatform(src: Source): { platform: MiniAgentPlatform; origin: string; tags: Record<string, string> } {

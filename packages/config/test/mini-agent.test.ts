@@ -34,9 +34,11 @@ test('mini agent: Google Cloud Run functions, local; flush and shutdown settings
   assert.deepEqual([gcp.platform, gcp.config.origin, gcp.config.aws.functionName], ['gcp-functions', 'cloudfunction', 'orders']);
   assert.deepEqual([gcp.flushIntervalMs, gcp.shutdownTimeoutMs, gcp.dogstatsd], [3000, 9000, false]);
   assert.equal(gcp.config.computeStats, true);
+  assert.equal(gcp.gcpMetadataHost, 'metadata.google.internal');
+  assert.equal(loadMiniAgentConfig({ K_SERVICE: 'a', FUNCTION_TARGET: 'b', GCE_METADATA_HOST: '10.0.0.1:8080' }).gcpMetadataHost, '10.0.0.1:8080');
   assert.deepEqual(gcp.warnings, [], 'our variables are not reported as unsupported, port 0 not as invalid');
   const local = loadMiniAgentConfig({ DD_SERVERLESS_FLUSH_INTERVAL: 'soon', DD_LAMBDA_EXTENSION_COMPUTE_STATS: 'false' });
-  assert.deepEqual([local.platform, local.flushIntervalMs, local.dogstatsd, local.config.computeStats], ['local', 10_000, true, false]);
+  assert.deepEqual([local.platform, local.flushIntervalMs, local.dogstatsd, local.config.computeStats, local.gcpMetadataHost], ['local', 10_000, true, false, undefined]);
   assert.ok(
     local.warnings.some((w) => w.includes('DD_SERVERLESS_FLUSH_INTERVAL')),
     'a bad value names the variable',

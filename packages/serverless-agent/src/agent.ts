@@ -9,6 +9,7 @@ import type { MiniAgentConfig } from '@dd-lambda/config';
 import { createBootLogger } from '@dd-lambda/logger/boot';
 import { Pipelines } from '@dd-lambda/supervisor';
 import type { MiniAgentErrorCode } from './errors.js';
+import { gcpMetadataTags } from './gcp-metadata.js';
 
 /** The units the mini agent runs. */
 export const MINI_AGENT_UNITS = ['trace-agent', 'dogstatsd'] as const;
@@ -52,6 +53,7 @@ export async function startMiniAgent(o: MiniAgentOptions): Promise<MiniAgent> {
     only: MINI_AGENT_UNITS,
     ingresses: settings.dogstatsd ? ['apm', 'dogstatsd'] : ['apm'],
     onListenerLost: (what, err) => cause?.({ lost: what, err }),
+    onAllReady: () => log.info({ ms: Math.round(performance.now() * 100) / 100 }, 'workers ready'),
   });
   try {
     await pipelines.prepare();
@@ -59,7 +61,9 @@ export async function startMiniAgent(o: MiniAgentOptions): Promise<MiniAgent> {
     await pipelines.teardown();
     throw err;
   }
-  pipelines.workers?.identify(undefined, settings.tags);
+  // Sockets are bound already: nothing is refused while the metadata server is asked (300 ms at most).
+  const tags = settings.gcpMetadataHost !== undefined ? { ...(await gcpMetadataTags(settings.gcpMetadataHost)), ...settings.tags } : settings.tags;
+  pipelines.workers?.identify(undefined, tags);
   pipelines.workers?.start();
   if (!config.apiKey) log.error({ code: 'SEC_ERR_CONFIG' satisfies MiniAgentErrorCode }, 'no Datadog API key: set DD_API_KEY; nothing will be sent');
   const timer = setInterval(() => pipelines.flushNonBlocking('interval'), settings.flushIntervalMs);
