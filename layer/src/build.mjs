@@ -5,6 +5,7 @@
 //   datadog-lambda/supervisor.cjs      main thread, one CommonJS bundle (ESM costs ~20 ms on Node 22/24)
 //   datadog-lambda/worker.cjs          worker thread entry
 //   datadog-lambda/units.json          the pipeline units this layer runs, and what they own
+//   datadog-lambda/ruleset/            the AppSec ruleset (dd-trace's recommended one, version in source.json)
 //   datadog-lambda/node_modules/yaml   loaded only when the function ships a datadog.yaml
 //   datadog-lambda/node_modules/{@dd-lambda/intake-client,@dd-lambda/logger}  shared by the worker entry and the units
 // and, outside the layer, layer/dist/agent/dd-serverless-agent.cjs: the mini agent's main thread.
@@ -48,9 +49,9 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // msgpackr-extract is msgpackr's optional native addon: shipped per architecture by package.mjs
-  // (node_modules/msgpackr-extract), so it stays a runtime require.
-  external: ['yaml', 'msgpackr-extract'],
+  // msgpackr-extract is msgpackr's optional native addon, @datadog/native-appsec the AppSec WAF's:
+  // shipped per architecture by package.mjs (datadog-lambda/node_modules), so they stay runtime requires.
+  external: ['yaml', 'msgpackr-extract', '@datadog/native-appsec'],
   inject: [path.join(here, 'import-meta-url.mjs')],
   define: { 'import.meta.url': 'importMetaUrl' },
 };
@@ -76,6 +77,13 @@ for (const u of UNITS) {
 }
 const manifest = UNITS.map((u) => ({ name: u.name, module: `units/${u.name}.cjs`, ingress: u.ingress, events: u.events, weight: u.weight, enabledBy: u.enabledBy }));
 writeFileSync(path.join(code, 'units.json'), `${JSON.stringify({ units: manifest }, null, 2)}\n`);
+
+// The AppSec ruleset next to the units (the unit reads ../ruleset/recommended.json), with its source.
+const rulesetDir = path.join(code, 'ruleset');
+mkdirSync(rulesetDir, { recursive: true });
+const rulesetFile = require.resolve('@dd-lambda/appsec/ruleset');
+copyFileSync(rulesetFile, path.join(rulesetDir, 'recommended.json'));
+copyFileSync(path.join(path.dirname(rulesetFile), 'source.json'), path.join(rulesetDir, 'source.json'));
 
 // yaml as its own small package, required lazily by the config loader.
 const yamlDir = path.join(code, 'node_modules', 'yaml');

@@ -2,11 +2,12 @@
 // Zips the built extension (layer/dist/opt, from build.mjs) into Lambda layers, deterministically:
 //   datadog-extension-<arch>.zip        full: ships Node (the pinned LTS) so any runtime can host it
 //   datadog-extension-<arch>-slim.zip   slim: runs on the runtime's own Node (Node.js runtimes only)
-// Per architecture it adds msgpackr's native string extractor (N-API, glibc). Size budgets are
+// Per architecture it adds msgpackr's native string extractor and the AppSec WAF (N-API, glibc). Size budgets are
 // checked here: the build fails when a zip is over its budget.
 // usage: node layer/src/package.mjs [--arch x86_64|arm64]... [--flavor full|slim]... [--out DIR]
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +52,30 @@ function extractorEntries(arch) {
   ];
 }
 
+/**
+ * The AppSec WAF: @datadog/native-appsec's prebuilt N-API addon and libddwaf for the architecture (both
+ * arches are in its npm package; the addon finds libddwaf through its $ORIGIN rpath), with a loader.
+ */
+function wafEntries(arch) {
+  const pkg = path.dirname(createRequire(path.join(root, '..', 'packages', 'appsec', 'package.json')).resolve('@datadog/native-appsec/package.json'));
+  const from = path.join(pkg, 'prebuilds', `linuxglibc-${arch === 'x86_64' ? 'x64' : 'arm64'}`);
+  const { version } = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8'));
+  const dir = 'datadog-lambda/node_modules/@datadog/native-appsec';
+  return [
+    { name: `${dir}/package.json`, data: Buffer.from(`${JSON.stringify({ name: '@datadog/native-appsec', version, main: 'index.js' })}\n`), mode: 0o644 },
+    {
+      name: `${dir}/index.js`,
+      data: Buffer.from("'use strict';\n// libddwaf's Node binding, prebuilt for this layer's architecture (N-API, glibc).\nmodule.exports = require('./node-napi.node');\n"),
+      mode: 0o644,
+    },
+    { name: `${dir}/node-napi.node`, data: readFileSync(path.join(from, 'node-napi.node')), mode: 0o755 },
+    { name: `${dir}/libddwaf.so`, data: readFileSync(path.join(from, 'libddwaf.so')), mode: 0o755 },
+  ];
+}
+
 export function layerEntries(arch, flavor) {
   if (!existsSync(path.join(opt, 'extensions', 'datadog-agent'))) throw new Error(`${opt} is not built: run the layer build first`);
-  const entries = [...filesOf(opt), ...extractorEntries(arch)];
+  const entries = [...filesOf(opt), ...extractorEntries(arch), ...wafEntries(arch)];
   if (flavor === 'full') entries.push({ name: 'datadog-lambda/bin/node', data: stripElf(nodeBinary(arch, cache)).data, mode: 0o755 });
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -1,6 +1,6 @@
 // Shared by the end-to-end tests: a private copy of the built layer with a chosen units.json,
 // free ports for the extension, and the extension's self-log lines.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -124,4 +124,18 @@ export async function rig(units: UnitEntry[] | undefined, env: Record<string, st
       layer?.cleanup();
     },
   };
+}
+
+const EXTENSION_FILE = '/opt/extensions/datadog-agent';
+
+/** datadog-lambda-js only uses the extension when this file exists, as on Lambda. */
+export function ensureExtensionFile(): () => void {
+  try {
+    accessSync(EXTENSION_FILE);
+    return () => undefined;
+  } catch {
+    mkdirSync(path.dirname(EXTENSION_FILE), { recursive: true });
+    writeFileSync(EXTENSION_FILE, '#!/bin/sh\n', { mode: 0o755 });
+    return () => rmSync(EXTENSION_FILE, { force: true });
+  }
 }

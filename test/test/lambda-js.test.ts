@@ -4,25 +4,11 @@
 // 127.0.0.1:8125 and :8124, so these tests share one file: they run one after the other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
-import { fixtures, portEnv, rig } from './helpers.js';
+import { ensureExtensionFile, fixtures, portEnv, rig } from './helpers.js';
 
-const EXTENSION_FILE = '/opt/extensions/datadog-agent';
 const sketchCount = (intake: FakeIntake, metric: string): number => intake.sketchPoints(metric).reduce((n, p) => n + p.count, 0);
-
-/** datadog-lambda-js only uses the extension when this file exists, as on Lambda. */
-function ensureExtensionFile(): () => void {
-  try {
-    accessSync(EXTENSION_FILE);
-    return () => undefined;
-  } catch {
-    mkdirSync(path.dirname(EXTENSION_FILE), { recursive: true });
-    writeFileSync(EXTENSION_FILE, '#!/bin/sh\n', { mode: 0o755 });
-    return () => rmSync(EXTENSION_FILE, { force: true });
-  }
-}
 
 test('datadog-lambda-js: distributions with and without a timestamp; invocations and errors counted once; DD_LOCAL_TESTING flushes', async () => {
   const removeFile = ensureExtensionFile();

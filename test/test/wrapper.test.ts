@@ -28,10 +28,18 @@ interface Recorded {
 }
 
 /** One cold start and one invocation through the wrapper of a copy of the layer; what the runtime saw, and the function's log lines. */
-async function run(executionEnv: string, files: string[], env: Record<string, string>, args: string[]): Promise<{ rec: Recorded; lines: string[]; opt: string; status: string }> {
+async function run(
+  executionEnv: string,
+  files: string[],
+  env: Record<string, string>,
+  args: string[],
+  noExtension = false,
+): Promise<{ rec: Recorded; lines: string[]; opt: string; status: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ddl-wrap-'));
   const opt = path.join(dir, 'opt');
   cpSync(layerOpt, opt, { recursive: true });
+  // Without the extension nothing binds the runtime-API proxy (the extension binds it when AppSec is on).
+  if (noExtension) rmSync(path.join(opt, 'extensions'), { recursive: true, force: true });
   for (const f of files) {
     mkdirSync(path.dirname(path.join(opt, f)), { recursive: true });
     writeFileSync(path.join(opt, f), '');
@@ -123,7 +131,7 @@ test('.NET: the CLR profiler is found (x64 and arm64) and switched on; without i
 });
 
 test("AppSec: the runtime is pointed at the extension's runtime-API proxy when it listens, and left on Lambda's API when it does not", async () => {
-  const off = await run('AWS_Lambda_java21', [], { DD_SERVERLESS_APPSEC_ENABLED: 'true', DD_EXTENSION_RUNTIME_PROXY_PORT: '1' }, []);
+  const off = await run('AWS_Lambda_java21', [], { DD_SERVERLESS_APPSEC_ENABLED: 'true', DD_EXTENSION_RUNTIME_PROXY_PORT: '1' }, [], true);
   assert.equal(off.status, 'success');
   assert.notEqual(off.rec.env['AWS_LAMBDA_RUNTIME_API'], '127.0.0.1:1');
   assert.equal(off.rec.env['DD_TRACE_ENABLED'], 'true');

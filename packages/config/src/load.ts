@@ -250,6 +250,13 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
     captureLambdaPayload: src.bool('CAPTURE_LAMBDA_PAYLOAD', false),
     captureLambdaPayloadMaxDepth: src.int('CAPTURE_LAMBDA_PAYLOAD_MAX_DEPTH', 10, 0, 100),
     appsecEnabled: src.bool('SERVERLESS_APPSEC_ENABLED', false),
+    runtimeProxy: {
+      // bottlecap checks for /opt/datadog_wrapper; the basename lets a layer mounted elsewhere (tests) count too.
+      enabled:
+        (src.plain('AWS_LAMBDA_EXEC_WRAPPER') ?? '').split('/').pop() === 'datadog_wrapper' &&
+        (src.bool('SERVERLESS_APPSEC_ENABLED', false) || src.bool('EXPERIMENTAL_ENABLE_PROXY', false)),
+      port: src.int('EXTENSION_RUNTIME_PROXY_PORT', 9000, 1, 65535),
+    },
     appsecRules: src.str('APPSEC_RULES'),
     appsecWafTimeoutUs: src.int('APPSEC_WAF_TIMEOUT', 5000, 1),
     apiSecurityEnabled: src.bool('API_SECURITY_ENABLED', true),

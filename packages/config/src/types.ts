@@ -138,6 +138,11 @@ export interface Config {
   captureLambdaPayload: boolean;
   captureLambdaPayloadMaxDepth: number;
   appsecEnabled: boolean;
+  /**
+   * The runtime-API proxy: on when AWS_LAMBDA_EXEC_WRAPPER is the layer's datadog_wrapper and AppSec
+   * or DD_EXPERIMENTAL_ENABLE_PROXY is on; DD_EXTENSION_RUNTIME_PROXY_PORT (9000), as the wrapper reads it.
+   */
+  runtimeProxy: { enabled: boolean; port: number };
   appsecRules: string | undefined;
   appsecWafTimeoutUs: number;
   apiSecurityEnabled: boolean;

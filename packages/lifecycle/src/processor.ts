@@ -5,15 +5,15 @@
 import type { Logger } from '@dd-lambda/logger';
 import type { MetricPoints, PlatformEvent, SpanData, TracerSpanMessage } from '@dd-lambda/protocol';
 import { randomSpanId } from '@dd-lambda/protocol';
-import type { Context, SpanIds, TracerState } from './context.js';
+import type { Context, TracerState } from './context.js';
 import { ContextStore } from './context-store.js';
 import { EnhancedMetrics } from './enhanced-metrics.js';
 import { invocationSpans } from './invocation-span.js';
+import { ColdStartSpan } from './cold-start.js';
 import { ProcSampler } from './proc.js';
 import type { ProcOptions } from './proc.js';
 import { extractContext, hex16, lowerCarrier } from './propagation.js';
 import type { PropagationStyle, SpanContext } from './propagation.js';
-import { span } from './spans.js';
 import { identifyTrigger } from './triggers.js';
 import type { TriggerOptions } from './triggers.js';
 
@@ -80,15 +80,7 @@ export class InvocationProcessor {
   readonly #metrics: EnhancedMetrics;
   readonly #proc: ProcSampler | undefined;
   #procRequest: string | undefined;
-  /** The first invocation's aws.lambda span, for the cold-start span (its context is gone by then). */
-  #firstSpan: SpanIds | undefined;
-  #cold: { name: string; startMs: number | undefined; durationMs: number | undefined; link: TracerSpanMessage | undefined; sent: boolean } = {
-    name: 'aws.lambda.cold_start',
-    startMs: undefined,
-    durationMs: undefined,
-    link: undefined,
-    sent: false,
-  };
+  readonly #cold = new ColdStartSpan();
 
   constructor(o: ProcessorOptions) {
     this.#o = o;
@@ -328,41 +320,17 @@ export class InvocationProcessor {
     tracer.request = undefined;
     if (ctx.end !== undefined) ctx.end.response = undefined;
     ctx.spanIds = ids;
-    if (ctx.seq === 1 && ctx.coldStart) this.#firstSpan = ids;
+    if (ctx.seq === 1 && ctx.coldStart) this.#cold.firstSpan = ids;
     this.counters.spans += spans.length;
     this.#o.emitSpans(spans);
     if (ctx.seq === 1) this.#maybeColdStart();
     this.#maybeForget(ctx);
   }
 
-  /**
-   * The cold-start span needs its timing (initStart + initReport) and a trace to join: the first
-   * invocation's extension-made aws.lambda span, or the one the tracer's aws.lambda.load names.
-   */
   #maybeColdStart(): void {
-    const cold = this.#cold;
-    if (cold.sent || this.#o.managed || cold.startMs === undefined || cold.durationMs === undefined) return;
-    let ids: { traceId: bigint; spanId: bigint; parentId: bigint; tid: string | undefined } | undefined;
-    if (cold.link !== undefined) {
-      ids = { traceId: cold.link.traceId, spanId: cold.link.spanId, parentId: cold.link.parentId, tid: undefined };
-    } else {
-      const first = this.#firstSpan;
-      if (first === undefined) return;
-      ids = { traceId: first.traceId, spanId: this.#newId(), parentId: first.spanId, tid: first.traceIdHigh };
-    }
-    cold.sent = true;
-    const s = span({
-      name: cold.name,
-      service: this.service,
-      resource: this.#o.functionName,
-      type: 'serverless',
-      traceId: ids.traceId,
-      spanId: ids.spanId,
-      parentId: ids.parentId,
-      startMs: cold.startMs,
-      durationMs: cold.durationMs,
-    });
-    if (ids.tid !== undefined) s.meta['_dd.p.tid'] = ids.tid;
+    if (this.#o.managed) return;
+    const s = this.#cold.take({ service: this.service, resource: this.#o.functionName, newId: this.#newId });
+    if (s === undefined) return;
     this.counters.spans++;
     this.#o.emitSpans([s]);
   }

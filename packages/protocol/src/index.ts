@@ -10,6 +10,8 @@ export type {
   UnitFlushReport,
   PlatformEvent,
   InvocationEvent,
+  RuntimeMessage,
+  AppSecMessage,
   FlushCommand,
   ShutdownCommand,
   ConnectionMessage,

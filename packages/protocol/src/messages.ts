@@ -15,7 +15,7 @@ export type TcpIngress = 'apm' | 'lifecycle';
 export const INGRESSES: readonly Ingress[] = ['apm', 'dogstatsd', 'lifecycle', 'telemetry'];
 
 /** What a unit may subscribe to besides its ingress. */
-export type UnitEvent = 'platform' | 'invocation';
+export type UnitEvent = 'platform' | 'invocation' | 'runtime';
 
 /** One entry of the layer's `units.json`: a pipeline unit and what it owns. */
 export interface UnitSpec {
@@ -104,6 +104,16 @@ export interface TelemetryMessage {
   unit: string;
   data: ArrayBuffer;
 }
+/** The runtime-API proxy's copy of one invocation's event (from /next) or result (/response, /error). */
+export interface RuntimeMessage {
+  p: Protocol;
+  t: 'RUNTIME';
+  unit: string;
+  requestId: string;
+  kind: 'event' | 'response' | 'error';
+  /** The body, transferred. */
+  data: ArrayBuffer;
+}
 export interface PlatformMessage {
   p: Protocol;
   t: 'PLATFORM';
@@ -142,7 +152,17 @@ export interface ApiKeyMessage {
 }
 
 export type ToWorker =
-  FlushCommand | ShutdownCommand | ConnectionMessage | DatagramsMessage | TelemetryMessage | PlatformMessage | InvocationMessage | PeerMessage | ApiKeyMessage | BarrierCommand;
+  | FlushCommand
+  | ShutdownCommand
+  | ConnectionMessage
+  | DatagramsMessage
+  | TelemetryMessage
+  | PlatformMessage
+  | InvocationMessage
+  | RuntimeMessage
+  | PeerMessage
+  | ApiKeyMessage
+  | BarrierCommand;
 
 // ---- worker -> supervisor (parentPort) ----
 
@@ -252,7 +272,19 @@ export interface OutOfMemoryMessage {
   timestamp: number;
 }
 
-export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerSpanMessage | OutOfMemoryMessage;
+/**
+ * AppSec → trace agent, per request id: `pending` when the event reached the WAF (the invocation's
+ * aws.lambda span waits, bounded, for the verdict), `done` with the tags for aws.lambda and its inferred span.
+ */
+export interface AppSecMessage {
+  t: 'APPSEC';
+  requestId: string;
+  state: 'pending' | 'done';
+  meta: Record<string, string>;
+  metrics: Record<string, number>;
+}
+
+export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerSpanMessage | OutOfMemoryMessage | AppSecMessage;
 
 /** Envelope on a peer channel. */
 export interface PeerEnvelope {

@@ -2,14 +2,15 @@
 // peer messages it accepts and the ones it sends to whom. The types make a wrong destination or message
 // a compile error (UnitContext.send); the table is what the layer build writes units.json from, what
 // worker hosts check arriving messages against, and what ARCHITECTURE.md is tested against.
-import type { DogStatsDLines, Ingress, MetricPoints, OutOfMemoryMessage, SpansMessage, TracerSpanMessage, UnitEvent, UnitMessage } from './messages.js';
+import type { AppSecMessage, DogStatsDLines, Ingress, MetricPoints, OutOfMemoryMessage, SpansMessage, TracerSpanMessage, UnitEvent, UnitMessage } from './messages.js';
 
 /** The peer messages each unit accepts. */
 export interface UnitInbox {
   dogstatsd: DogStatsDLines | MetricPoints;
-  'trace-agent': SpansMessage;
+  'trace-agent': SpansMessage | AppSecMessage;
   logs: never;
   lifecycle: TracerSpanMessage | OutOfMemoryMessage;
+  appsec: never;
 }
 
 export type UnitName = keyof UnitInbox;
@@ -43,7 +44,7 @@ export const UNIT_TABLE: { readonly [U in UnitName]: UnitTableEntry<U> } = {
     ingress: ['apm'],
     events: [],
     weight: 2,
-    accepts: ['SPANS'],
+    accepts: ['SPANS', 'APPSEC'],
     sends: { dogstatsd: ['DSD_LINES'], lifecycle: ['TRACER_SPAN'] },
   },
   logs: {
@@ -62,6 +63,15 @@ export const UNIT_TABLE: { readonly [U in UnitName]: UnitTableEntry<U> } = {
     weight: 1,
     accepts: ['OOM', 'TRACER_SPAN'],
     sends: { dogstatsd: ['METRICS'], 'trace-agent': ['SPANS'] },
+  },
+  appsec: {
+    what: "AppSec: the WAF over each invocation's event and response (from the runtime-API proxy)",
+    ingress: [],
+    events: ['runtime'],
+    weight: 2,
+    enabledBy: 'appsecEnabled',
+    accepts: [],
+    sends: { 'trace-agent': ['APPSEC'] },
   },
 };
 

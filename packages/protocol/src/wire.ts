@@ -12,6 +12,7 @@ const TO_WORKER: { [T in ToWorker['t']]: true } = {
   TELEMETRY: true,
   PLATFORM: true,
   INVOCATION: true,
+  RUNTIME: true,
   PEER: true,
   API_KEY: true,
   BARRIER: true,

@@ -25,8 +25,10 @@ test('the table and the runtime check agree with the types', () => {
     ['trace-agent', 'SPANS'],
     ['lifecycle', 'OOM'],
   ]);
-  assert.deepEqual(UNIT_NAMES, ['dogstatsd', 'trace-agent', 'logs', 'lifecycle']);
+  assert.deepEqual(UNIT_NAMES, ['dogstatsd', 'trace-agent', 'logs', 'lifecycle', 'appsec']);
   assert.equal(accepts('trace-agent', 'SPANS'), true);
+  assert.equal(accepts('trace-agent', 'APPSEC'), true);
+  assert.equal(accepts('appsec', 'SPANS'), false);
   assert.equal(accepts('trace-agent', 'DSD_LINES'), false);
   assert.equal(accepts('logs', 'OOM'), false);
   assert.equal(isUnitName('appsec-typo'), false);

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { workerEnv } from '@dd-lambda/config';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
-import { INGRESSES, PROTOCOL } from '@dd-lambda/protocol';
+import { INGRESSES, PROTOCOL, ownArrayBuffer } from '@dd-lambda/protocol';
 import type { FlushReason, Ingress, InvocationEvent, PlatformEvent, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
 import { SupervisorError } from './errors.js';
 import { IngressServers } from './ingress.js';
@@ -65,7 +65,7 @@ export function readUnits(codeDir: string): UnitSpec[] {
       typeof o['module'] !== 'string' ||
       seen.has(o['name']) ||
       !ingress.every((x) => (INGRESSES as readonly unknown[]).includes(x)) ||
-      !events.every((x) => x === 'platform' || x === 'invocation')
+      !events.every((x) => x === 'platform' || x === 'invocation' || x === 'runtime')
     ) {
       throw new SupervisorError('SV_ERR_UNITS_MANIFEST', `units.json entry ${i} is invalid`);
     }
@@ -138,6 +138,20 @@ export class Pipelines {
       ...(this.#o.onListenerLost ? { onListenerLost: this.#o.onListenerLost } : {}),
     });
     await this.ingress.bind();
+  }
+
+  /** Whether a unit takes the runtime-API proxy's copies (the AppSec unit, when enabled). */
+  get wantsRuntime(): boolean {
+    return this.units.some((u) => u.events.includes('runtime'));
+  }
+
+  /** An invocation's event or result, from the runtime-API proxy, to every unit that takes them (transferred). */
+  sendRuntime(requestId: string, kind: 'event' | 'response' | 'error', body: Buffer): void {
+    for (const u of this.units) {
+      if (!u.events.includes('runtime')) continue;
+      const data = ownArrayBuffer(body);
+      this.workers?.send(u.name, { p: PROTOCOL, t: 'RUNTIME', unit: u.name, requestId, kind, data }, [data], data.byteLength);
+    }
   }
 
   broadcast(event: InvocationEvent): void {

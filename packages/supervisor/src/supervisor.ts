@@ -13,9 +13,13 @@ import { createBootLogger } from '@dd-lambda/logger/boot';
 import type { Logger } from '@dd-lambda/logger';
 import type { InvocationEvent } from '@dd-lambda/protocol';
 import { Checkpoints } from './checkpoints.js';
+import { resolveApiKey } from './api-key.js';
+import type { KeyResolution } from './api-key.js';
 import { FlushControl } from './flush-control.js';
 import { Pipelines, summary } from './pipelines.js';
 import { RuntimeDoneWaiter } from './runtime-done.js';
+import { RuntimeApiProxy } from './runtime-proxy.js';
+import type { TeeKind } from './runtime-proxy.js';
 
 export { readUnits, DRAIN_MAX_MS } from './pipelines.js';
 
@@ -112,7 +116,8 @@ class Supervisor {
   #invocations = 0;
   readonly #aws: AwsAccess;
   /** Resolves the API key from KMS, Secrets Manager or SSM; loaded only when one of them is configured. */
-  #keys: { rejected(): void; stop(): void } | undefined;
+  #keys: KeyResolution | undefined;
+  #proxy: RuntimeApiProxy | undefined;
 
   constructor(config: Readonly<Config>, logger: Logger, client: ExtensionClient, cp: Checkpoints, opts: RunOptions, managed: boolean, aws: AwsAccess) {
     this.#config = config;
@@ -149,13 +154,44 @@ class Supervisor {
    * ingestion socket. Rejections are handled by run(), which falls back to idle.
    */
   async prepare(): Promise<void> {
-    await this.#p.prepare();
+    await Promise.all([this.#p.prepare(), this.#bindRuntimeProxy()]);
     this.#cp.mark('listeners bound');
+  }
+
+  /**
+   * The runtime-API proxy binds with the other listeners, before register answers and so before the
+   * runtime (and the wrapper's check for it) starts. It keeps forwarding even when the rest of the
+   * init fails (idle mode): the wrapper may have pointed the runtime at it already.
+   */
+  async #bindRuntimeProxy(): Promise<void> {
+    const { runtimeProxy, aws } = this.#config;
+    if (!runtimeProxy.enabled || aws.runtimeApi === undefined) return;
+    const proxy = new RuntimeApiProxy({
+      upstream: aws.runtimeApi,
+      port: runtimeProxy.port,
+      logger: this.#log.child({ component: 'runtime-proxy' }),
+      // Copies only for AppSec; the units are known once units.json was read (prepare runs both at once).
+      ...(this.#config.appsecEnabled
+        ? {
+            tee: (requestId: string, kind: TeeKind, body: Buffer) => {
+              if (this.#p.wantsRuntime) this.#p.sendRuntime(requestId, kind, body);
+            },
+          }
+        : {}),
+    });
+    try {
+      await proxy.bind();
+      this.#proxy = proxy;
+    } catch (err) {
+      // Not fatal: without a listener the wrapper leaves the runtime on Lambda's API.
+      this.#log.error({ err, code: (err as { code?: unknown }).code }, 'the runtime API proxy could not listen; set DD_EXTENSION_RUNTIME_PROXY_PORT to a free port');
+    }
   }
 
   /** Register failed: release the sockets prepare() may have bound. */
   async abandon(): Promise<void> {
     await this.#teardown();
+    await this.#proxy?.close();
   }
 
   async run(accountId: string | undefined, binding: Promise<void>): Promise<number> {
@@ -188,7 +224,13 @@ class Supervisor {
     // Workers only after /next is on the wire: spawning them first delays it by 12-17 ms.
     setImmediate(() => {
       this.#p.workers?.start();
-      this.#resolveApiKey();
+      resolveApiKey(
+        this.#config,
+        this.#aws,
+        this.#log,
+        (key) => this.#p.workers?.setApiKey(key),
+        (r) => (this.#keys = r),
+      );
       this.#log.info(
         {
           node: process.versions.node,
@@ -207,33 +249,6 @@ class Supervisor {
       this.#timer.unref();
     }
     return { first };
-  }
-
-  /**
-   * DD_KMS_API_KEY, DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN: the key is needed at the first flush,
-   * not before the first /next, so resolution starts once /next is on the wire (its modules load
-   * then, off the cold-start path) and runs beside INIT; units hold their data until it arrives.
-   */
-  #resolveApiKey(): void {
-    const c = this.#config;
-    if (!c.kmsApiKey && !c.apiKeySecretArn && !c.apiKeySsmArn) {
-      if (!c.apiKey)
-        this.#log.error({ code: 'SEC_ERR_CONFIG' }, 'no Datadog API key: set DD_API_KEY_SECRET_ARN, DD_API_KEY_SSM_ARN, DD_KMS_API_KEY or DD_API_KEY; nothing will be sent');
-      return;
-    }
-    import('@dd-lambda/secrets').then(
-      ({ ApiKeyResolver }) => {
-        const resolver = new ApiKeyResolver({
-          config: c,
-          access: this.#aws,
-          logger: this.#log.child({ component: 'api-key' }),
-          onKey: (key) => this.#p.workers?.setApiKey(key),
-        });
-        this.#keys = resolver;
-        resolver.start();
-      },
-      (err: unknown) => this.#log.error({ err }, 'the API key resolver could not load; nothing will be sent'),
-    );
   }
 
   #emitCheckpoints(): void {
@@ -318,6 +333,7 @@ class Supervisor {
     // 3. Drain (finish in-flight requests), then the final flush, both acknowledged.
     const reports = await this.#p.drainAndFlush(deadline);
     this.#client.close();
+    await this.#proxy?.close();
     const s = summary(reports);
     this.#log.info(
       {
@@ -328,6 +344,7 @@ class Supervisor {
         totals: this.#p.totals,
         ingress: ingress?.counters,
         workers: workers?.stats,
+        runtimeProxy: this.#proxy?.counters,
       },
       'shutdown complete',
     );
@@ -352,6 +369,7 @@ class Supervisor {
       if (ev.eventType === 'SHUTDOWN') {
         this.#log.info({ reason: ev.shutdownReason }, 'shutting down (idle)');
         this.#client.close();
+        await this.#proxy?.close();
         return 0;
       }
     }

@@ -1,9 +1,9 @@
 // One worker thread's slot as the supervisor tracks it (its units, its queue before READY, held
 // connections, pending requests), the byte pipe between a socket and its connection channel, and
 // the thread's heap limits.
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
 import type { Socket } from 'node:net';
-import { ownArrayBuffer } from '@dd-lambda/protocol';
+import { PROTOCOL, ownArrayBuffer } from '@dd-lambda/protocol';
 import type { ToWorker, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
 
 /** Bytes a slot may hold before READY (datagrams, telemetry); beyond that input is dropped and counted. */
@@ -58,6 +58,28 @@ export class Slot {
     socket.pause();
     this.heldConnections.push({ socket, start });
     return true;
+  }
+
+  /**
+   * Hands a connection to this thread over a new channel once READY (held, paused, until then);
+   * false when too many are held already.
+   */
+  connect(unit: string, ingress: 'apm' | 'lifecycle', socket: Socket, connId: number, channel: () => MessageChannel): boolean {
+    const start = (): void => {
+      const w = this.worker;
+      if (!w) return void socket.destroy();
+      const { port1, port2 } = channel();
+      bridge(socket, port1);
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+      w.postMessage({ p: PROTOCOL, t: 'CONNECTION', unit, ingress, connId, port: port2 } satisfies ToWorker, [port2]);
+      socket.resume();
+    };
+    if (this.ready && this.worker) {
+      start();
+      return true;
+    }
+    return this.hold(socket, start);
   }
 
   /** The thread is gone for good: queued input is dropped and held connections closed. */

@@ -10,7 +10,7 @@ import type { Logger } from '@dd-lambda/logger';
 import { PROTOCOL, classifyFromWorker, toWireError } from '@dd-lambda/protocol';
 import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { SupervisorError } from './errors.js';
-import { Slot, bridge, workerHeapLimits } from './worker-slot.js';
+import { Slot, workerHeapLimits } from './worker-slot.js';
 
 export { workerHeapLimits } from './worker-slot.js';
 
@@ -275,21 +275,7 @@ export class WorkerSet {
   connect(unit: string, ingress: 'apm' | 'lifecycle', socket: Socket, connId: number): boolean {
     const s = this.#owner.get(unit);
     if (!s || s.dead || this.#closing) return false;
-    const start = (): void => {
-      const w = s.worker;
-      if (!w) return void socket.destroy();
-      const { port1, port2 } = new (wt().MessageChannel)();
-      bridge(socket, port1);
-      s.connections.add(socket);
-      socket.once('close', () => s.connections.delete(socket));
-      w.postMessage({ p: PROTOCOL, t: 'CONNECTION', unit, ingress, connId, port: port2 } satisfies ToWorker, [port2]);
-      socket.resume();
-    };
-    if (s.ready && s.worker) {
-      start();
-      return true;
-    }
-    if (s.hold(socket, start)) return true;
+    if (s.connect(unit, ingress, socket, connId, () => new (wt().MessageChannel)())) return true;
     this.stats.droppedConnections++;
     return false;
   }

@@ -24,8 +24,9 @@ import type { ParcelTargets, Pending, ProxyPending } from './parcels.js';
 import { TEXT, addRoutes } from './receiver.js';
 import type { ReceiverCounters } from './receiver.js';
 import { PRIORITY_NONE } from './span.js';
-import type { Span, TracerInfo } from './span.js';
+import type { Span, TracerInfo, TracerPayload } from './span.js';
 import { StatsConcentrator } from './stats.js';
+import { APPSEC_WAIT_MS, AppSecVerdicts } from './appsec.js';
 import type { ClientStatsPayload } from './stats-payload.js';
 
 export { MAX_TRACE_BODY, MAX_STATS_BODY, MAX_PROXY_BODY, INFO_ENDPOINTS } from './receiver.js';
@@ -123,6 +124,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   let proxies: ProxyPending[] = [];
   let proxyBytes = 0;
   let droppedSinceFlush = 0;
+  const verdicts = new AppSecVerdicts();
 
   // Every error is a clear text answer; the tracer logs it and carries on.
   const app = new RawBodyApp({
@@ -147,6 +149,13 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       payload.chunks = payload.chunks.filter((c) => c.priority > 0 || c.priority === PRIORITY_NONE);
     }
     if (payload.chunks.length === 0 && info.droppedP0Traces === 0) return true;
+    // An invocation whose AppSec verdict is still coming waits for it (bounded; see appsec.ts).
+    if (verdicts.hold(payload)) return true;
+    return store(payload);
+  }
+
+  /** Encodes a processed payload into the pending buffer; false when the buffer is full (counted). */
+  function store(payload: TracerPayload): boolean {
     const spans = payload.chunks.reduce((n, c) => n + c.spans.length, 0);
     const bytes = encodeTracerPayload(payload);
     if (pendingBytes + bytes.length > MAX_PENDING_BYTES) {
@@ -157,7 +166,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       }
       return false;
     }
-    pending.push({ info, bytes, spans });
+    pending.push({ info: payload.info, bytes, spans });
     pendingBytes += bytes.length;
     return true;
   }
@@ -210,6 +219,10 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       app.connection(socket);
     },
     message(_from, msg) {
+      if (msg.t === 'APPSEC') {
+        for (const p of verdicts.onMessage(msg)) store(p);
+        return;
+      }
       if (msg.t !== 'SPANS') return;
       // Spans made by other units (aws.lambda, inferred spans): plain objects with bigint ids.
       const info: TracerInfo = {
@@ -235,6 +248,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     },
     async flush(signal) {
       const final = signal.reason === 'shutdown';
+      for (const p of await verdicts.release(APPSEC_WAIT_MS)) store(p);
       const dropped = logDrops() + droppedSinceFlush;
       droppedSinceFlush = 0;
       const res = await outbox.ship(takeParcels(final), signal.deadline, final);

@@ -137,6 +137,11 @@ export class UnitHost {
         if (h) this.#call(h, 'invocation', () => h.unit.invocation?.(msg.event));
         return;
       }
+      case 'RUNTIME': {
+        const h = this.#units.get(msg.unit);
+        if (h) this.#call(h, 'runtime', () => h.unit.runtime?.(msg.requestId, msg.kind, Buffer.from(msg.data)));
+        return;
+      }
       case 'PEER':
         this.#addPeer(msg.units, msg.port);
         return;

@@ -46,6 +46,8 @@ export interface PipelineUnit {
   telemetry?(body: Buffer): void;
   platform?(events: readonly PlatformEvent[]): void;
   invocation?(event: InvocationEvent): void;
+  /** The runtime-API proxy's copy of an invocation's event or result (units with the `runtime` event). */
+  runtime?(requestId: string, kind: 'event' | 'response' | 'error', body: Buffer): void;
   message?(from: string, msg: UnitMessage): void;
   /** Ship what is buffered. Called again only after the previous call settled. */
   flush(signal: FlushSignal): Promise<FlushResult>;
