@@ -138,6 +138,7 @@ test('AppSec on the slim layer: a scanner request tags its aws.lambda span (trig
       DD_EXTENSION_RUNTIME_PROXY_PORT: String(port),
       DD_SERVERLESS_FLUSH_STRATEGY: 'end',
       DD_LOG_LEVEL: 'debug',
+      DD_EXTENSION_CHECKPOINTS: 'stdout',
     },
     { optDir: opt, runtime: { handler: 'index.handler', taskRoot: path.join(fixtures, 'universal-function') }, timeoutMs: 10_000 },
   );
@@ -166,6 +167,17 @@ test('AppSec on the slim layer: a scanner request tags its aws.lambda span (trig
     assert.equal(a.span.meta['http.request.headers.user-agent'], 'Arachni/v1.5.1');
     assert.equal(a.span.meta['network.client.ip'], '203.0.113.50');
     assert.match(a.span.meta['_dd.appsec.event_rules.version'] ?? '', /^\d+\.\d+/);
+    // Nothing of AppSec before the first /next: the WAF is built after it, on the unit's thread.
+    const cpLine = r.logs.raw.find((l) => l.startsWith('DD_EXTENSION_CHECKPOINTS '));
+    const cp = JSON.parse(cpLine?.slice('DD_EXTENSION_CHECKPOINTS '.length) ?? '{}') as { timeOrigin: number; checkpoints: { name: string; totalMs: number }[] };
+    const next = cp.checkpoints.find((x) => x.name === 'first /next sent');
+    const wafReady = r.logs.json.find((l) => l['msg'] === 'AppSec WAF ready');
+    assert.ok(next !== undefined && wafReady !== undefined, 'checkpoints and the WAF line are logged');
+    assert.ok((wafReady['time'] as number) >= cp.timeOrigin + next.totalMs, 'the WAF is built after the first /next');
+    assert.ok(
+      cp.checkpoints.filter((x) => x.name.includes('READY')).every((x) => x.totalMs >= next.totalMs),
+      'workers (AppSec among them) start after it',
+    );
     const c = lambdaSpan(clean.requestId);
     assert.ok(c);
     assert.equal(c.span.metrics['_dd.appsec.enabled'], 1);

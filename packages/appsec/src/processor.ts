@@ -7,6 +7,7 @@ import { requestFacts, responseAddresses } from './addresses.js';
 import type { RequestFacts } from './addresses.js';
 import type { Waf, WafContext, WafResult } from './waf.js';
 import type { AppSecErrorCode } from './errors.js';
+import { ApiSecuritySampler, encodeSchema, isSchemaAttribute } from './api-security.js';
 
 /** Invocations tracked at once (managed instances run several); the oldest is finalised first. */
 export const MAX_CONTEXTS = 16;
@@ -64,7 +65,10 @@ export class AppSecProcessor {
   readonly #emit: (msg: AppSecMessage) => void;
   readonly #log: Logger;
 
-  constructor(o: { waf: () => Waf | undefined; timeoutUs: number; emit: (msg: AppSecMessage) => void; logger: Logger }) {
+  readonly #sampler: ApiSecuritySampler;
+
+  constructor(o: { waf: () => Waf | undefined; timeoutUs: number; emit: (msg: AppSecMessage) => void; logger: Logger; apiSecurity?: { enabled: boolean; delayS: number } }) {
+    this.#sampler = new ApiSecuritySampler(o.apiSecurity ?? { enabled: false, delayS: 30 });
     this.#waf = o.waf;
     this.#timeoutUs = o.timeoutUs;
     this.#emit = o.emit;
@@ -105,6 +109,8 @@ export class AppSecProcessor {
         value = body.toString('utf8');
       }
       const r = responseAddresses(s.facts.kind, value);
+      // API Security: schemas for this endpoint, sampled (the WAF's extract-schema processors).
+      if (this.#sampler.sample(s.facts.method, s.facts.route, r.status)) r.addresses['waf.context.processor'] = { 'extract-schema': true };
       this.#run(s, r.addresses);
       this.#finish(requestId, r.status, r.headers);
     } else {
@@ -149,7 +155,8 @@ export class AppSecProcessor {
     }
     if (s.timeouts > 0) metrics['_dd.appsec.waf.timeouts'] = s.timeouts;
     for (const [k, v] of Object.entries(s.attributes)) {
-      if (typeof v === 'string') meta[k] = v;
+      if (isSchemaAttribute(k)) meta[k] = encodeSchema(v);
+      else if (typeof v === 'string') meta[k] = v;
       else if (typeof v === 'number') metrics[k] = v;
       else meta[k] = JSON.stringify(v);
     }

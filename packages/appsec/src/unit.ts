@@ -16,6 +16,7 @@ export function createUnit(ctx: UnitContext): PipelineUnit {
     timeoutUs: ctx.config.appsecWafTimeoutUs,
     emit: (msg) => ctx.send('trace-agent', msg),
     logger: ctx.logger,
+    apiSecurity: { enabled: ctx.config.apiSecurityEnabled, delayS: ctx.config.apiSecuritySampleDelayS },
   });
   // Off the path of the first /next: the worker is already past it when units start; setImmediate
   // lets the READY message go first.

@@ -5,6 +5,8 @@ import { createLogger } from '@dd-lambda/logger';
 import { requestFacts, responseAddresses } from '../src/addresses.js';
 import { AppSecProcessor, MAX_CONTEXTS } from '../src/processor.js';
 import { buildWaf } from '../src/waf.js';
+import { ApiSecuritySampler } from '../src/api-security.js';
+import { gunzipSync } from 'node:zlib';
 
 const restEvent = {
   resource: '/items/{id}',
@@ -113,4 +115,37 @@ test('processor: non-HTTP events are skipped, garbage never throws, open invocat
   assert.equal(out.filter((m) => m.state === 'done').length, 2, 'the oldest are finalised when the bound is reached');
   p.finishAll();
   assert.equal(out.filter((m) => m.state === 'done').length, MAX_CONTEXTS + 2);
+});
+
+test('API Security: schemas for an endpoint once per sample delay, as base64 gzip JSON; none without a route or when off', () => {
+  const waf = buildWaf(undefined);
+  const out: AppSecMessage[] = [];
+  const p = new AppSecProcessor({
+    waf: () => waf,
+    timeoutUs: 50_000,
+    emit: (m) => out.push(m),
+    logger: createLogger({ level: 'silent' }),
+    apiSecurity: { enabled: true, delayS: 30 },
+  });
+  const done = (id: string): AppSecMessage | undefined => out.find((m) => m.requestId === id && m.state === 'done');
+  const ok = Buffer.from(JSON.stringify({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"id":1}' }));
+  p.event('a', Buffer.from(JSON.stringify(restEvent)));
+  p.result('a', 'response', ok);
+  const schema = done('a')?.meta['_dd.appsec.s.req.body'];
+  assert.ok(schema, `schema attributes: ${Object.keys(done('a')?.meta ?? {}).join(',')}`);
+  assert.ok(Array.isArray(JSON.parse(gunzipSync(Buffer.from(schema, 'base64')).toString())), 'decodes to the WAF schema');
+  p.event('b', Buffer.from(JSON.stringify(restEvent)));
+  p.result('b', 'response', ok);
+  assert.equal(done('b')?.meta['_dd.appsec.s.req.body'], undefined, 'the same endpoint within the delay is not sampled again');
+  const sampler = new ApiSecuritySampler({ enabled: true, delayS: 30, now: () => clock });
+  let clock = 0;
+  assert.deepEqual(
+    [sampler.sample('GET', '/a', '200'), sampler.sample('GET', '/a', '200'), sampler.sample('GET', '/a', '404'), sampler.sample('GET', undefined, '200')],
+    [true, false, true, false],
+  );
+  clock = 31_000;
+  assert.equal(sampler.sample('GET', '/a', '200'), true);
+  assert.equal(new ApiSecuritySampler({ enabled: false, delayS: 30 }).sample('GET', '/a', '200'), false);
+  const always = new ApiSecuritySampler({ enabled: true, delayS: 0 });
+  assert.deepEqual([always.sample('GET', '/a', '200'), always.sample('GET', '/a', '200')], [true, true]);
 });
