@@ -91,8 +91,7 @@ test('AppSec through the HTTP front door (API Gateway v1, v2, ALB, function URL)
         }
         if (source === 'apigw-v2') {
           const big = await request(base, 'GET', `/download?size=${5 * 1024 * 1024}`, {});
-          assert.equal(big.body.length, 5 * 1024 * 1024, 'a 5 MB body reaches the client whole');
-          assert.equal(big.body.subarray(-3).toString(), 'end');
+          assert.ok(big.body.equals(Buffer.from('x'.repeat(5 * 1024 * 1024 - 3) + 'end')), `a 5 MB body reaches the client byte for byte (${big.body.length} bytes)`);
         }
       } finally {
         await door.close();
