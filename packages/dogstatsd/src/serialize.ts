@@ -2,6 +2,8 @@
 // the intake accepts (DataDog/serverless-components, the dogstatsd crate's flusher: ≤ 1000 series / 5 MiB, ≤ 1000 sketches / 62 MiB).
 import { BinaryWriter, WireType as PbWire } from '@bufbuild/protobuf/wire';
 import { cutBatches } from '@dd-lambda/intake-client';
+import { originOf } from './origin.js';
+import type { Origin } from './origin.js';
 import type { Context, Resource } from './aggregator.js';
 import { BUCKET_S } from './aggregator.js';
 import type { DsdEvent, DsdServiceCheck } from './parse.js';
@@ -27,6 +29,7 @@ interface SeriesJson {
   tags: string[];
   interval?: number;
   resources?: Resource[];
+  metadata?: { origin: Origin };
 }
 
 function seriesOf(ctx: Context): SeriesJson | undefined {
@@ -52,6 +55,8 @@ function seriesOf(ctx: Context): SeriesJson | undefined {
   const s: SeriesJson = { metric: ctx.name, type, points: [{ timestamp: ctx.bucket, value }], tags: ctx.tags };
   if (type === SERIES_TYPE.count) s.interval = BUCKET_S;
   if (ctx.resources.length > 0) s.resources = ctx.resources;
+  const origin = originOf(ctx.name, ctx.tags);
+  if (origin !== undefined) s.metadata = { origin };
   return s;
 }
 
@@ -92,6 +97,17 @@ function encodeSketch(w: BinaryWriter, ctx: Context): void {
     w.join();
   }
   w.join();
+  const origin = originOf(ctx.name, ctx.tags);
+  if (origin !== undefined) {
+    // Sketch.metadata (8) → Metadata.origin (1) → Origin fields 4, 5, 6.
+    w.tag(8, PbWire.LengthDelimited).fork();
+    w.tag(1, PbWire.LengthDelimited).fork();
+    w.tag(4, PbWire.Varint).uint32(origin.origin_product);
+    w.tag(5, PbWire.Varint).uint32(origin.origin_category);
+    w.tag(6, PbWire.Varint).uint32(origin.origin_service);
+    w.join();
+    w.join();
+  }
   w.join();
 }
 

@@ -47,7 +47,18 @@ function checkSeries(s: unknown, path: string): Series {
   for (const k of ['unit', 'source_type_name'] as const) {
     if (s[k] !== undefined && typeof s[k] !== 'string') throw schemaError(`${path}.${k}`, 'expected a string');
   }
-  if (s.metadata !== undefined && !isObject(s.metadata)) throw schemaError(`${path}.metadata`, 'expected an object');
+  if (s.metadata !== undefined) {
+    if (!isObject(s.metadata)) throw schemaError(`${path}.metadata`, 'expected an object');
+    for (const k of Object.keys(s.metadata)) if (k !== 'origin') throw schemaError(`${path}.metadata`, `unknown key "${k}"`);
+    const o = s.metadata['origin'];
+    if (o !== undefined) {
+      if (!isObject(o)) throw schemaError(`${path}.metadata.origin`, 'expected an object');
+      for (const [k, v] of Object.entries(o)) {
+        if (!['origin_product', 'origin_category', 'origin_service'].includes(k)) throw schemaError(`${path}.metadata.origin`, `unknown key "${k}"`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw schemaError(`${path}.metadata.origin.${k}`, 'expected a non-negative integer');
+      }
+    }
+  }
   return { ...(s as unknown as Series), type, points, tags: tags as string[], resources: resources as Series['resources'] };
 }
 

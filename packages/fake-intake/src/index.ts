@@ -14,6 +14,7 @@ export type {
   SpanLink,
   SketchPayload,
   Sketch,
+  MetricOrigin,
   Dogsketch,
   Series,
   SeriesPayload,

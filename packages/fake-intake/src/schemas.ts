@@ -116,6 +116,22 @@ export const DogsketchSchema: MessageSchema = {
   fields: [...sketchSummary, { no: 7, name: 'k', type: 'sint32', repeated: true }, { no: 8, name: 'n', type: 'uint32', repeated: true }],
 };
 
+/** Metrics origin metadata (DataDog/agent-payload proto/metrics/agent_payload.proto: Origin, Metadata). */
+export const OriginSchema: MessageSchema = {
+  name: 'Origin',
+  reserved: [1, 2, 3],
+  fields: [
+    { no: 4, name: 'origin_product', type: 'uint32' },
+    { no: 5, name: 'origin_category', type: 'uint32' },
+    { no: 6, name: 'origin_service', type: 'uint32' },
+  ],
+};
+
+export const MetricsMetadataSchema: MessageSchema = {
+  name: 'Metadata',
+  fields: [{ no: 1, name: 'origin', message: OriginSchema }],
+};
+
 export const SketchSchema: MessageSchema = {
   name: 'Sketch',
   reserved: [5, 6],
@@ -125,6 +141,7 @@ export const SketchSchema: MessageSchema = {
     { no: 3, name: 'distributions', message: DistributionSchema, repeated: true },
     { no: 4, name: 'tags', type: 'string', repeated: true },
     { no: 7, name: 'dogsketches', message: DogsketchSchema, repeated: true },
+    { no: 8, name: 'metadata', message: MetricsMetadataSchema },
   ],
 };
 

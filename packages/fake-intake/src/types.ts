@@ -78,6 +78,15 @@ export interface Sketch {
   tags: string[];
   distributions: unknown[];
   dogsketches: Dogsketch[];
+  /** Origin metadata, when the sender set it. */
+  metadata?: { origin?: MetricOrigin };
+}
+
+/** Where a metric comes from, as Datadog classifies it (product, category, service ids). */
+export interface MetricOrigin {
+  origin_product: number;
+  origin_category: number;
+  origin_service: number;
 }
 
 export interface SketchPayload {
