@@ -27,6 +27,7 @@ import { PRIORITY_NONE } from './span.js';
 import type { Span, TracerInfo, TracerPayload } from './span.js';
 import { StatsConcentrator } from './stats.js';
 import { APPSEC_WAIT_MS, AppSecVerdicts } from './appsec.js';
+import { SpanDeduper } from './dedup.js';
 import type { ClientStatsPayload } from './stats-payload.js';
 
 export { MAX_TRACE_BODY, MAX_STATS_BODY, MAX_PROXY_BODY, INFO_ENDPOINTS } from './receiver.js';
@@ -98,6 +99,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     version: config.version,
     computeStats: config.computeStats,
     origin: config.origin,
+    baseService: config.traceAwsServiceRepresentationEnabled ? (config.service ?? config.aws.functionName).toLowerCase() : 'aws.lambda',
     require,
     reject,
     ownPorts,
@@ -125,6 +127,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
   let proxyBytes = 0;
   let droppedSinceFlush = 0;
   const verdicts = new AppSecVerdicts();
+  const dedup = new SpanDeduper();
 
   // Every error is a clear text answer; the tracer logs it and carries on.
   const app = new RawBodyApp({
@@ -176,6 +179,7 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     config,
     counters,
     enqueue,
+    dedup,
     addStats: (stats) => tracerStats.push(stats),
     addProxy: (p) => {
       if (proxyBytes + p.body.length > MAX_PROXY_PENDING_BYTES) return false;

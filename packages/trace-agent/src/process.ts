@@ -32,6 +32,11 @@ export interface ProcessorOptions {
   computeStats: boolean;
   /** `_dd.origin` / `origin` of every span (`lambda`, or the mini agent's platform). */
   origin?: string;
+  /**
+   * `_dd.base_service` for inferred spans that lack it: the invocation span's service (DD_SERVICE, else
+   * the function name, lower-cased; `aws.lambda` with DD_TRACE_AWS_SERVICE_REPRESENTATION_ENABLED=false).
+   */
+  baseService?: string;
   require: readonly TagFilter[];
   reject: readonly TagFilter[];
   obfuscation: ObfuscationOptions;
@@ -280,6 +285,10 @@ export class TraceProcessor {
   #decorate(s: Span, statsByBackend: boolean): void {
     if (s.service === 'aws.lambda' && this.#o.service !== undefined) s.service = this.#o.service;
     const meta = s.meta;
+    // As bottlecap's trace_processor.rs: inferred spans name the service they were inferred for.
+    if (this.#o.baseService !== undefined && meta['_inferred_span.tag_source'] !== undefined && meta['_dd.base_service'] === undefined) {
+      meta['_dd.base_service'] = this.#o.baseService;
+    }
     for (const k in this.#o.tags) meta[k] = this.#o.tags[k] as string;
     if (statsByBackend) meta['_dd.compute_stats'] = '1';
     // Both, as bottlecap sets them on every span (bottlecap/src/traces/trace_processor.rs).

@@ -12,6 +12,7 @@ import type { Span, TracerInfo } from './span.js';
 import { decodeClientStats } from './stats-payload.js';
 import type { ClientStatsPayload } from './stats-payload.js';
 import { MSGPACK_TYPES, headerTrue, mediaType, tracerInfo } from './tracer-info.js';
+import type { SpanDeduper } from './dedup.js';
 
 const MiB = 1024 * 1024;
 /** Request body limits, as Datadog's extension sets them. */
@@ -39,6 +40,8 @@ export interface Receiver {
   counters: ReceiverCounters;
   /** Processes one request's traces into the pending buffer; false when it was full (dropped, counted). */
   enqueue(traces: Span[][], info: TracerInfo): boolean;
+  /** Spans a tracer sent twice ship once. */
+  dedup: SpanDeduper;
   addStats(stats: ClientStatsPayload): void;
   /** False when the proxy buffer is full. */
   addProxy(p: ProxyPending): boolean;
@@ -58,7 +61,7 @@ export function addRoutes(d: Receiver): void {
       // An empty request (a tracer's connectivity probe) is accepted as zero traces.
       if (body === undefined || body.length === 0) return { type: 'application/json', body: RATE_BY_SERVICE };
       const decoded: Span[][] = version === 'v0.4' ? decodeV04(body) : decodeV05(body);
-      if (!d.enqueue(decoded, tracerInfo(req)) && headerTrue(header(req, 'datadog-send-real-http-status'))) {
+      if (!d.enqueue(d.dedup.filter(decoded), tracerInfo(req)) && headerTrue(header(req, 'datadog-send-real-http-status'))) {
         return { status: 429, type: TEXT, body: 'trace buffer full; payload dropped' };
       }
       return { type: 'application/json', body: RATE_BY_SERVICE };

@@ -367,3 +367,37 @@ test('DDSketch: 1 % relative accuracy, zeros counted apart, protobuf carries gam
   assert.deepEqual([bytes[0], bytes[2]], [0x0a, 0x09]);
   assert.ok(Math.abs(bytes.readDoubleLE(3) - 1.01 / 0.99) < 1e-12);
 });
+
+test('span dedup: a tracer request sent twice ships its spans once; a new span in the retry still ships', async () => {
+  const s = await setup();
+  try {
+    const body = packr.pack([trace(77n)]);
+    for (let i = 0; i < 2; i++) assert.equal((await inject(s.agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: body })).statusCode, 200);
+    const retry = [...trace(77n), { ...trace(77n)[0], span_id: 999, parent_id: 0, name: 'late.op' }];
+    await inject(s.agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([retry]) });
+    await s.agent.flush({ reason: 'end', deadline: Date.now() + 2000 });
+    const spans = s.intake.spans().filter((r) => r.span.traceID === 77n);
+    const ids = spans.map((r) => r.span.spanID).sort();
+    assert.equal(new Set(ids).size, ids.length, `no span twice: ${ids.join(',')}`);
+    assert.ok(ids.includes(999n), 'the new span of the retry ships');
+  } finally {
+    await s.close();
+  }
+});
+
+test('_dd.base_service: inferred spans from the tracer get the invocation service unless they carry one', async () => {
+  const s = await setup({ DD_SERVICE: 'Checkout' });
+  try {
+    const spans = [
+      { ...trace(88n)[0], span_id: 1, parent_id: 0, name: 'aws.apigateway', service: 'api.example.com', meta: { '_inferred_span.tag_source': 'self' } },
+      { ...trace(88n)[0], span_id: 2, parent_id: 1, name: 'aws.sqs', service: 'queue', meta: { '_inferred_span.tag_source': 'self', '_dd.base_service': 'mine' } },
+      { ...trace(88n)[0], span_id: 3, parent_id: 1, name: 'aws.lambda', service: 'aws.lambda', meta: {} },
+    ];
+    await inject(s.agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([spans]) });
+    await s.agent.flush({ reason: 'end', deadline: Date.now() + 2000 });
+    const by = (id: bigint) => s.intake.spans().find((r) => r.span.traceID === 88n && r.span.spanID === id)?.span.meta['_dd.base_service'];
+    assert.deepEqual([by(1n), by(2n), by(3n)], ['checkout', 'mine', undefined]);
+  } finally {
+    await s.close();
+  }
+});
