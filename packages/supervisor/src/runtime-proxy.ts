@@ -98,7 +98,7 @@ export class RuntimeApiProxy {
     req.on('data', (c: Buffer) => keep?.add(c));
     req.pipe(up);
     req.on('end', () => {
-      if (keep !== undefined && result !== null) this.#tee(decodeURIComponent(result[1] ?? ''), result[2] as TeeKind, keep.body());
+      if (keep !== undefined && result !== null) this.#tee(requestIdOf(result[1] ?? ''), result[2] as TeeKind, keep.body());
     });
   }
 
@@ -121,6 +121,15 @@ export class RuntimeApiProxy {
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeAllConnections();
     await closed;
+  }
+}
+
+/** The request id in a result path; a malformed escape is kept as sent (never thrown on the main thread). */
+function requestIdOf(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
