@@ -10,6 +10,7 @@ import { buildFakeIntake } from '@dd-lambda/fake-intake';
 import type { FakeIntake } from '@dd-lambda/fake-intake';
 import { LambdaEmulator } from '@dd-lambda/lambda-emulator';
 import type { EmulatorOptions, SandboxLog } from '@dd-lambda/lambda-emulator';
+import { pack } from 'msgpackr';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../../..');
@@ -138,4 +139,23 @@ export function ensureExtensionFile(): () => void {
     writeFileSync(EXTENSION_FILE, '#!/bin/sh\n', { mode: 0o755 });
     return () => rmSync(EXTENSION_FILE, { force: true });
   }
+}
+
+/** A v0.4 traces body (msgpack) of one single-span trace, as a tracer sends it. */
+export function v04TraceBody(traceId: number, name: string): Buffer {
+  const span = {
+    trace_id: traceId,
+    span_id: traceId,
+    parent_id: 0,
+    name,
+    resource: name,
+    service: 'svc',
+    type: 'web',
+    start: Date.now() * 1e6,
+    duration: 1e6,
+    error: 0,
+    meta: {},
+    metrics: {},
+  };
+  return pack([[span]]);
 }

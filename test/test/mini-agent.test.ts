@@ -10,9 +10,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import dgram from 'node:dgram';
-import { pack } from 'msgpackr';
 import { buildFakeIntake } from '@dd-lambda/fake-intake';
-import { API_KEY, fixtures, portEnv, root } from './helpers.js';
+import { API_KEY, fixtures, portEnv, root, v04TraceBody } from './helpers.js';
 
 const AGENT = path.join(root, 'layer', 'dist', 'agent', 'dd-serverless-agent.cjs');
 
@@ -65,21 +64,7 @@ function runApp(url: string, service: string): Promise<string[]> {
 
 /** A v0.4 trace request whose body is sent in two halves: the second after `gate` resolves. */
 function slowTrace(target: { port: number } | { socketPath: string }, traceId: number, gate: Promise<void>): Promise<number> {
-  const span = {
-    trace_id: traceId,
-    span_id: traceId,
-    parent_id: 0,
-    name: 'inflight.op',
-    resource: 'inflight',
-    service: 'inflight',
-    type: 'web',
-    start: Date.now() * 1e6,
-    duration: 1e6,
-    error: 0,
-    meta: {},
-    metrics: {},
-  };
-  const body = pack([[span]]);
+  const body = v04TraceBody(traceId, 'inflight.op');
   return new Promise((resolve) => {
     const req = http.request(
       { ...target, method: 'PUT', path: '/v0.4/traces', headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), 'x-datadog-trace-count': '1' } },

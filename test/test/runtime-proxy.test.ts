@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import http from 'node:http';
-import { pack } from 'msgpackr';
-import { fixtures, freeTcpPort, layerOpt, rig } from './helpers.js';
+import { fixtures, freeTcpPort, layerOpt, rig, v04TraceBody } from './helpers.js';
 
 test('runtime API proxy: the wrapper reroutes the runtime through it; events, a ~6 MB response and errors pass byte for byte', async () => {
   const port = await freeTcpPort();
@@ -68,24 +67,7 @@ test('runtime API proxy: with the wrapper but neither AppSec nor DD_EXPERIMENTAL
 
 /** One v0.4 trace sent to the extension's trace port, as a tracer in the function would. */
 function sendTrace(port: string, traceId: number): Promise<number> {
-  const body = pack([
-    [
-      {
-        trace_id: traceId,
-        span_id: traceId,
-        parent_id: 0,
-        name: 'fault.op',
-        resource: 'r',
-        service: 'svc',
-        type: 'web',
-        start: Date.now() * 1e6,
-        duration: 1e6,
-        error: 0,
-        meta: {},
-        metrics: {},
-      },
-    ],
-  ]);
+  const body = v04TraceBody(traceId, 'fault.op');
   return new Promise((resolve, reject) => {
     const req = http.request(
       { port: Number(port), method: 'PUT', path: '/v0.4/traces', headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length) } },

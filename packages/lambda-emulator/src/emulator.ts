@@ -19,10 +19,6 @@ import { teardown } from './shutdown.js';
 import { round3 } from './http-util.js';
 import type { EmulatorOptions, InitResult, InvokeOptions, InvokeResult, LimitsStatus, ShutdownReason, ShutdownResult } from './types.js';
 
-export { listExtensionFiles } from './environment.js';
-export { newTraceHeader } from './invocations.js';
-export { MAX_RESPONSE_BYTES } from './runtime-api.js';
-
 export class LambdaEmulator {
   readonly telemetry: TelemetryHub;
   readonly inits: InitResult[] = [];

@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ErrorType } from './errors.js';
-import { validateSubscription } from './telemetry.js';
+import { validateSubscription } from './subscription.js';
 import type { EventType } from './types.js';
 import { newExtension, type Extension, type Sandbox } from './sandbox.js';
 import { header, readBody, sendError, sendEvent, sendJson } from './http-util.js';

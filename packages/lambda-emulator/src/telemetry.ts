@@ -7,9 +7,6 @@ import http from 'node:http';
 
 import type { SubscriptionRequest } from './subscription.js';
 
-export { SCHEMA_VERSIONS, BUFFERING_LIMITS, validateSubscription } from './subscription.js';
-export type { SchemaVersion, SubscriptionRequest, Validation } from './subscription.js';
-
 export type TelemetryType = 'platform' | 'function' | 'extension';
 
 export interface TelemetryEvent {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LambdaEmulator, MAX_RESPONSE_BYTES } from '../src/emulator.js';
+import { LambdaEmulator } from '../src/emulator.js';
+import { MAX_RESPONSE_BYTES } from '../src/runtime-api.js';
 import { type TelemetryEvent } from '../src/telemetry.js';
 import { api, fnDir } from './helpers.js';
 

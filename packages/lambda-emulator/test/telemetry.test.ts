@@ -4,7 +4,8 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { LambdaEmulator } from '../src/emulator.js';
-import { TelemetryHub, validateSubscription, type TelemetryEvent } from '../src/telemetry.js';
+import { TelemetryHub, type TelemetryEvent } from '../src/telemetry.js';
+import { validateSubscription } from '../src/subscription.js';
 import { api, register, next } from './helpers.js';
 
 const dest = (port: number) => ({ protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` });

@@ -13,9 +13,6 @@ import { TelemetryListener, type TelemetryCounters } from './ingress-telemetry.j
 import { listen } from './listen.js';
 import type { WorkerSet } from './workers.js';
 
-export { kernelUdpDrops, UDP_DROPS_METRIC, DATAGRAM_BATCH_BYTES } from './ingress-udp.js';
-export { boundedCopy, MAX_TELEMETRY_BODY } from './ingress-telemetry.js';
-
 /** How often a watched Unix socket's file is checked (mini agent: a removed file strands new clients). */
 export const SOCKET_WATCH_MS = 1000;
 

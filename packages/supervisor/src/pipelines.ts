@@ -145,13 +145,16 @@ export class Pipelines {
     return this.units.some((u) => u.events.includes('runtime'));
   }
 
-  /** An invocation's event or result, from the runtime-API proxy, to every unit that takes them (transferred). */
+  /**
+   * An invocation's event or result, from the runtime-API proxy, to every unit that takes them. The
+   * last one gets the bytes transferred; any other gets a copy (a transfer detaches the buffer).
+   */
   sendRuntime(requestId: string, kind: 'event' | 'response' | 'error', body: Buffer): void {
-    for (const u of this.units) {
-      if (!u.events.includes('runtime')) continue;
-      const data = ownArrayBuffer(body);
+    const targets = this.units.filter((u) => u.events.includes('runtime'));
+    targets.forEach((u, i) => {
+      const data = i === targets.length - 1 ? ownArrayBuffer(body) : ownArrayBuffer(Buffer.from(body));
       this.workers?.send(u.name, { p: PROTOCOL, t: 'RUNTIME', unit: u.name, requestId, kind, data }, [data], data.byteLength);
-    }
+    });
   }
 
   broadcast(event: InvocationEvent): void {

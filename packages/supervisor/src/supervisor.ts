@@ -21,8 +21,6 @@ import { RuntimeDoneWaiter } from './runtime-done.js';
 import { RuntimeApiProxy } from './runtime-proxy.js';
 import type { TeeKind } from './runtime-proxy.js';
 
-export { readUnits, DRAIN_MAX_MS } from './pipelines.js';
-
 export const EXTENSION_NAME = 'datadog-agent';
 /**
  * SHUTDOWN work ends this long before the platform's deadline, so exit happens before the SIGKILL:

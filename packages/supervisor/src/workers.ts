@@ -12,8 +12,6 @@ import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, Work
 import { SupervisorError } from './errors.js';
 import { Slot, workerHeapLimits } from './worker-slot.js';
 
-export { workerHeapLimits } from './worker-slot.js';
-
 // node:worker_threads costs ~1.4 ms to load: fetched when the first thread is spawned, after /next.
 type WorkerThreads = typeof WorkerThreadsModule;
 let threads: WorkerThreads | undefined;

@@ -7,7 +7,7 @@ import { loadConfig } from '@dd-lambda/config';
 import { createLogger } from '@dd-lambda/logger';
 import type { PlatformEvent, ToWorker, UnitSpec } from '@dd-lambda/protocol';
 import { IngressServers } from '../src/ingress.js';
-import { kernelUdpDrops } from '../src/ingress.js';
+import { kernelUdpDrops } from '../src/ingress-udp.js';
 import type { WorkerSet } from '../src/workers.js';
 
 test('the trace socket: DD_APM_RECEIVER_SOCKET on Unix, the named pipe of DD_APM_WINDOWS_PIPE_NAME on Windows', () => {

@@ -7,7 +7,7 @@ import { loadConfig } from '@dd-lambda/config';
 import type { UnitSpec } from '@dd-lambda/protocol';
 import { Checkpoints } from '../src/checkpoints.js';
 import { enabledUnits, planWorkers } from '../src/plan.js';
-import { readUnits } from '../src/supervisor.js';
+import { readUnits } from '../src/pipelines.js';
 
 const u = (name: string, weight?: number, enabledBy?: string): UnitSpec => ({
   name,

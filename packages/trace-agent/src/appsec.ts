@@ -37,8 +37,10 @@ export class AppSecVerdicts {
     this.#pending.delete(m.requestId);
     this.#done.set(m.requestId, { meta: m.meta, metrics: m.metrics });
     if (this.#done.size > MAX_VERDICTS) this.#done.delete(this.#done.keys().next().value as string);
-    const ready = this.#held.filter((p) => this.#waitingOn(p) === undefined);
-    this.#held = this.#held.filter((p) => !ready.includes(p));
+    const ready: TracerPayload[] = [];
+    const still: TracerPayload[] = [];
+    for (const p of this.#held) (this.#waitingOn(p) === undefined ? ready : still).push(p);
+    this.#held = still;
     for (const p of ready) this.#apply(p);
     if (this.#held.length === 0) this.#wake?.();
     return ready;
