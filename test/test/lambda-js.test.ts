@@ -10,7 +10,7 @@ import { ensureExtensionFile, fixtures, portEnv, rig } from './helpers.js';
 
 const sketchCount = (intake: FakeIntake, metric: string): number => intake.sketchPoints(metric).reduce((n, p) => n + p.count, 0);
 
-test('datadog-lambda-js: distributions with and without a timestamp; invocations and errors counted once; DD_LOCAL_TESTING flushes', async () => {
+test('datadog-lambda-js: distributions with and without a timestamp; invocations counted once, errors as Datadog counts them; DD_LOCAL_TESTING flushes', async () => {
   const removeFile = ensureExtensionFile();
   // The library's DogStatsD client and its flush call are hard-wired to 127.0.0.1:8125 and :8124.
   const env = { DD_DOGSTATSD_PORT: '8125', DD_EXTENSION_LIFECYCLE_PORT: '8124', DD_LOCAL_TESTING: 'true', DD_LOG_LEVEL: 'debug' };
@@ -40,10 +40,11 @@ test('datadog-lambda-js: distributions with and without a timestamp; invocations
       'the point keeps its own time',
     );
 
-    // The library sends aws.lambda.enhanced.invocations (and .errors) on every call; the extension
-    // counts each INVOKE (and runtimeDone error) itself and drops the library's copies.
+    // The library sends aws.lambda.enhanced.invocations on every call; the extension counts each
+    // INVOKE itself and drops the library's copies. The thrown error is counted by the library and
+    // by the extension (runtimeDone), as with Datadog's extension (a 5xx: the next test).
     assert.equal(sketchCount(intake, 'aws.lambda.enhanced.invocations'), 4);
-    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.errors'), 1);
+    assert.equal(sketchCount(intake, 'aws.lambda.enhanced.errors'), 2);
     // The library's POST /lambda/flush reached the lifecycle unit, which asked the supervisor for a flush.
     const asked = r.logs.all('flush requested');
     assert.ok(asked.length >= 4 && asked.every((l) => l['unit'] === 'lifecycle'), `${asked.length} flush requests`);
@@ -54,7 +55,7 @@ test('datadog-lambda-js: distributions with and without a timestamp; invocations
   }
 });
 
-test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension-made duplicate; the cold-start span adopts aws.lambda.load", async () => {
+test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension-made duplicate; the cold-start span adopts aws.lambda.load; a 5xx counted as an error", async () => {
   const removeFile = ensureExtensionFile();
   const ports = await portEnv();
   const env = {
@@ -85,10 +86,15 @@ test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension
       },
     };
     for (let i = 0; i < 2; i++) assert.equal((await r.emu.invoke({ ...event, name: 'ann' })).status, 'success');
+    // A 5xx result is a success to the platform: only the library counts it as an error, so its
+    // aws.lambda.enhanced.errors line is kept (as Datadog's extension keeps it).
+    assert.equal((await r.emu.invoke({ ...event, requestContext: { ...event.requestContext, requestId: 'gw-3' }, status: 503 })).status, 'success');
     await r.emu.shutdown();
+    assert.equal(sketchCount(r.intake, 'aws.lambda.enhanced.errors'), 1);
+    assert.equal(sketchCount(r.intake, 'aws.lambda.enhanced.invocations'), 3);
     const spans = r.intake.spans().map((s) => s.span);
-    const lambda = spans.filter((s) => s.name === 'aws.lambda');
-    assert.equal(lambda.length, 2, "one aws.lambda per invocation: the library's, none from the extension");
+    const lambda = spans.filter((s) => s.name === 'aws.lambda').slice(0, 2);
+    assert.equal(spans.filter((s) => s.name === 'aws.lambda').length, 3, "one aws.lambda per invocation: the library's, none from the extension");
     assert.deepEqual(
       lambda.map((s) => [s.traceID, s.meta['cold_start'], s.meta['function_trigger.event_source']]),
       [
@@ -96,7 +102,7 @@ test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension
         [1111n, 'false', 'api-gateway'],
       ],
     );
-    assert.equal(spans.filter((s) => s.name === 'aws.httpapi').length, 2, "the library's inferred spans pass through");
+    assert.equal(spans.filter((s) => s.name === 'aws.httpapi').length, 3, "the library's inferred spans pass through");
     const load = spans.find((s) => s.name === 'aws.lambda.load');
     const cold = spans.find((s) => s.name === 'aws.lambda.cold_start');
     assert.ok(load && cold, 'the library traced the cold start and the extension made its span');

@@ -8,10 +8,14 @@ export const BUCKET_S = 10;
 /** Tags kept per metric (bottlecap's limit); the rest are dropped and counted. */
 export const MAX_TAGS = 100;
 /**
- * Enhanced metrics the Datadog Lambda libraries send that the extension's lifecycle unit also counts
- * (from INVOKE and the platform's runtimeDone): the library's copies are dropped so each counts once.
+ * The enhanced metric the Datadog Lambda libraries send that the extension's lifecycle unit also counts
+ * (one per INVOKE): the library's copy is dropped so each invocation counts once, as bottlecap does
+ * (DataDog/serverless-components, crates/dogstatsd/src/dogstatsd.rs). The library's `.errors` is kept:
+ * it is the only count of an invocation that returned a 5xx response (datadog-lambda-js
+ * src/index.ts), which the platform reports as a success; a thrown error is then counted by both, as
+ * Datadog's extension counts it.
  */
-export const LIBRARY_DUPLICATES: ReadonlySet<string> = new Set(['aws.lambda.enhanced.invocations', 'aws.lambda.enhanced.errors']);
+export const LIBRARY_DUPLICATES: ReadonlySet<string> = new Set(['aws.lambda.enhanced.invocations']);
 
 export type ContextKind = 'count' | 'gauge' | 'set' | 'distribution';
 

@@ -73,14 +73,14 @@ test('namespace prefixes names; dd.internal.resource becomes a resource, not a t
   assert.deepEqual(cs[0]?.resources, [{ type: 'database_instance', name: 'db1' }]);
 });
 
-test("the library's aws.lambda.enhanced.invocations and .errors are dropped (counted) when the extension counts them", () => {
+test("the library's aws.lambda.enhanced.invocations is dropped (counted) when the extension counts them; its .errors is kept", () => {
   const a = agg();
   const cs = feed(
     a,
     'aws.lambda.enhanced.invocations:1|d|#functionname:fn|T1700000000\naws.lambda.enhanced.errors:1|d\naws.lambda.enhanced.batch_item_failures:2|d\naws.lambda.enhanced.invocations_x:1|d',
   );
-  assert.deepEqual(cs.map((c) => c.name).sort(), ['aws.lambda.enhanced.batch_item_failures', 'aws.lambda.enhanced.invocations_x']);
-  assert.equal(a.counters.deduplicated, 2);
+  assert.deepEqual(cs.map((c) => c.name).sort(), ['aws.lambda.enhanced.batch_item_failures', 'aws.lambda.enhanced.errors', 'aws.lambda.enhanced.invocations_x']);
+  assert.equal(a.counters.deduplicated, 1);
   const kept = feed(agg({ dedupeLibraryEnhanced: false }), 'aws.lambda.enhanced.invocations:1|d');
   assert.equal(kept.length, 1);
   // The extension's own point is never deduplicated and carries all function tags.

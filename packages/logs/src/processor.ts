@@ -75,6 +75,24 @@ export function statusOf(level: unknown): string | undefined {
 
 const two = (ms: number): string => ms.toFixed(2);
 
+/** pino's own fields, not repeated after the message. */
+const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
+
+/**
+ * Our own warn/error pino line as Datadog's extension prints its lines (`DD_EXTENSION | WARN | msg
+ * key=value`, DataDog/datadog-lambda-extension bottlecap/src/logger.rs), so they read and search the
+ * same in Datadog; stdout keeps pino's JSON.
+ */
+function ownLine(status: string, parsed: Record<string, unknown>): string {
+  const level = status === 'critical' ? 'ERROR' : status.toUpperCase();
+  let out = `DD_EXTENSION | ${level} | ${typeof parsed['msg'] === 'string' ? parsed['msg'] : ''}`;
+  for (const [k, v] of Object.entries(parsed)) {
+    if (PINO_FIELDS.has(k) || v === undefined) continue;
+    out += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+  }
+  return out;
+}
+
 function timeOf(e: TelemetryEvent): number {
   const t = typeof e.time === 'string' ? Date.parse(e.time) : Number.NaN;
   return Number.isFinite(t) ? t : Date.now();
@@ -274,10 +292,14 @@ export class LogProcessor {
       return undefined;
     }
     if (parsed !== undefined) {
-      if (type === 'extension' && typeof parsed['component'] === 'string' && typeof parsed['level'] === 'number' && parsed['level'] < 40) {
+      if (type === 'extension' && typeof parsed['component'] === 'string' && typeof parsed['level'] === 'number') {
         // Our own pino lines below warn: shipping them would make every flush log what the next ships.
-        this.counters.ownLines++;
-        return undefined;
+        if (parsed['level'] < 40) {
+          this.counters.ownLines++;
+          return undefined;
+        }
+        const own = statusOf(parsed['level']) ?? 'warn';
+        return { message: ownLine(own, parsed), requestId: null, timestamp: ts, status: own, extraTags: '' };
       }
       const own = parsed['requestId'] ?? parsed['AWSRequestId'];
       if (typeof own === 'string' && own !== '') requestId = own;

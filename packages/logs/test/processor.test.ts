@@ -129,10 +129,20 @@ test("the extension's own informational lines are not shipped; its warnings are"
   const out = p.process([
     ev('platform.start', { requestId: 'r1' }),
     ev('extension', '{"level":30,"time":1,"component":"supervisor","msg":"flush"}'),
-    ev('extension', '{"level":40,"time":1,"component":"dogstatsd","msg":"dropped input"}'),
+    ev('extension', '{"level":40,"time":1,"component":"dogstatsd","msg":"dropped input","code":"DSD_ERR_X","n":3}'),
+    ev('extension', '{"level":50,"time":1,"pid":7,"component":"supervisor","msg":"flush failed","err":{"code":"E"}}'),
     ev('extension', 'another extension, plain text'),
   ]);
-  assert.deepEqual(msgs(out).slice(1), ['{"level":40,"time":1,"component":"dogstatsd","msg":"dropped input"}', 'another extension, plain text']);
+  // Shaped as Datadog's extension prints its lines; the status from pino's level; no request id.
+  assert.deepEqual(msgs(out).slice(1), [
+    'DD_EXTENSION | WARN | dropped input component=dogstatsd code=DSD_ERR_X n=3',
+    'DD_EXTENSION | ERROR | flush failed component=supervisor err={"code":"E"}',
+    'another extension, plain text',
+  ]);
+  assert.deepEqual(
+    out.slice(1).map((e) => e.message.status),
+    ['warn', 'error', 'info'],
+  );
   assert.equal(p.counters.ownLines, 1);
 });
 
