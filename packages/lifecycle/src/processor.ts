@@ -228,8 +228,8 @@ export class InvocationProcessor {
     const trigger = identifyTrigger(event, this.#o.triggers);
     // Carriers in bottlecap's order: the event's own, then event.request.headers, event.headers, the call's headers.
     const carriers = [trigger?.carrier, lowerCarrier(obj(obj(event)['request'])['headers']), lowerCarrier(obj(event)['headers']), lower];
-    let extracted: SpanContext | undefined;
-    for (const c of carriers) {
+    let extracted: SpanContext | undefined = trigger?.context;
+    for (const c of extracted === undefined ? carriers : []) {
       if (c === undefined) continue;
       extracted = extractContext(c, this.#o.styles, this.#o.extractFirst);
       if (extracted !== undefined) break;

@@ -5,6 +5,7 @@ import { lowerCarrier } from './propagation.js';
 import { obj, str, type Trigger, type TriggerOptions } from './triggers/common.js';
 import { alb, functionUrl, httpApi, restApi, webSocket } from './triggers/http.js';
 import { dynamodb, eventBridgeSpan, kinesis, msk, s3, sns, sqs } from './triggers/records.js';
+import { isStepFunctionEvent, stepFunction } from './triggers/step-functions.js';
 
 export { parameterizePath } from './triggers/common.js';
 export type { InferredDraft, Trigger, TriggerOptions } from './triggers/common.js';
@@ -30,6 +31,7 @@ export function identifyTrigger(event: unknown, o: TriggerOptions): Trigger | un
     if (src === 'aws:s3') return s3(r, o);
     if (src === 'aws:kinesis') return kinesis(r, o);
   }
+  if (isStepFunctionEvent(e)) return stepFunction(e);
   if (str(e['detail-type']) !== undefined && str(e['source']) !== undefined && e['source'] !== 'aws.events') {
     const span = eventBridgeSpan(e, o, Date.now());
     return { source: 'eventbridge', arn: str(e['source']), http: false, carrier: lowerCarrier(obj(e['detail'])['_datadog']), tags: {}, inferred: [span] };

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Sample events, written from the AWS documentation's examples (with trace context added). */
 export const EVENTS = path.resolve(here, '../../test/fixtures/events');
 export const event = (name: string): unknown => JSON.parse(readFileSync(path.join(EVENTS, `${name}.json`), 'utf8'));
+
+/** The span of that name; fails the test when there is none. */
+export function byName(spans: SpanData[], name: string): SpanData {
+  const s = spans.find((x) => x.name === name);
+  assert.ok(s, name);
+  return s;
+}
 
 export const T0 = Date.parse('2026-11-21T10:00:00.000Z');
 export const iso = (ms: number): string => new Date(ms).toISOString();

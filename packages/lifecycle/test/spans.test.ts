@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SpanData } from '@dd-lambda/protocol';
 import { TIMEOUT_MESSAGE, maybeBase64 } from '../src/spans.js';
-import { T0, ev, event, harness, invocationEvents } from './helpers.js';
+import { T0, byName, ev, event, harness, invocationEvents } from './helpers.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
-const byName = (spans: SpanData[], name: string): SpanData => {
-  const s = spans.find((x) => x.name === name);
-  assert.ok(s, name);
-  return s;
-};
 
 test("universal instrumentation: start/end-invocation with an error yields one aws.lambda span with the tracer's ids", () => {
   const h = harness();

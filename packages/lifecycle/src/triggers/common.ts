@@ -1,7 +1,7 @@
 // What every trigger reader shares: the Trigger it returns, the options, checked reads of untrusted
 // JSON, and the naming rules of inferred spans (DataDog/datadog-lambda-extension,
 // bottlecap/src/lifecycle/invocation/triggers/mod.rs).
-import type { Carrier } from '../propagation.js';
+import type { Carrier, SpanContext } from '../propagation.js';
 
 export interface InferredDraft {
   name: string;
@@ -25,6 +25,8 @@ export interface Trigger {
   inferred: InferredDraft[];
   /** Trace context carried by the event itself, as lowercase headers. */
   carrier: Carrier | undefined;
+  /** A trace context the event implies without headers (Step Functions); wins over every carrier. */
+  context?: SpanContext;
   http: boolean;
 }
 
