@@ -6,6 +6,7 @@ import type { Context, SpanIds, TracerState } from './context.js';
 import { flattenPayload } from './payload.js';
 import { parseDatadogTags } from './propagation.js';
 import { TIMEOUT_MESSAGE, inferredSpans, maybeBase64, span } from './spans.js';
+import { withPointerLinks } from './triggers/span-pointers.js';
 
 export interface SpanOptions {
   service: string;
@@ -96,5 +97,10 @@ export function invocationSpans(ctx: Context, o: SpanOptions): { spans: SpanData
     if (ctx.end !== undefined) flattenPayload(meta, 'function.response', ctx.end.response, o.captureMaxDepth);
   }
   out.push(s);
+  // Bottlecap puts the trigger's pointers on the root of the spans it makes: the outermost inferred span, else aws.lambda.
+  if (trigger?.pointers !== undefined && trigger.pointers.length > 0) {
+    const root = out[0] as SpanData;
+    root.meta['_dd.span_links'] = withPointerLinks(root.meta['_dd.span_links'], trigger.pointers);
+  }
   return { spans: out, ids: { traceId, spanId, traceIdHigh: meta['_dd.p.tid'] } };
 }

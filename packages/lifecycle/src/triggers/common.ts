@@ -2,6 +2,7 @@
 // JSON, and the naming rules of inferred spans (DataDog/datadog-lambda-extension,
 // bottlecap/src/lifecycle/invocation/triggers/mod.rs).
 import type { Carrier, SpanContext } from '../propagation.js';
+import type { SpanPointer } from './span-pointers.js';
 
 export interface InferredDraft {
   name: string;
@@ -27,6 +28,8 @@ export interface Trigger {
   carrier: Carrier | undefined;
   /** A trace context the event implies without headers (Step Functions); wins over every carrier. */
   context?: SpanContext;
+  /** S3 object / DynamoDB item pointers: `_dd.span_links` on the root of the spans we make. */
+  pointers?: SpanPointer[] | undefined;
   http: boolean;
 }
 

@@ -3,6 +3,7 @@
 // with the trace context each carries.
 import { lowerCarrier } from '../propagation.js';
 import { inferred, isoMs, lastArnPart, num, obj, service, str, type InferredDraft, type Obj, type Trigger, type TriggerOptions } from './common.js';
+import { dynamodbPointer, s3Pointer } from './span-pointers.js';
 
 /** SQS's AWSTraceHeader, when a Datadog tracer wrote it (the root's random part is our trace id, zero padded). */
 export function awsTraceHeader(value: string | undefined): Record<string, string> | undefined {
@@ -146,6 +147,7 @@ export function dynamodb(r: Obj, o: TriggerOptions): Trigger {
     arn,
     http: false,
     carrier: undefined,
+    pointers: dynamodbPointer(table, obj(d['Keys'])),
     tags: {},
     inferred: [
       inferred(o, {
@@ -179,6 +181,7 @@ export function s3(r: Obj, o: TriggerOptions): Trigger {
     arn: str(bucket['arn']),
     http: false,
     carrier: undefined,
+    pointers: s3Pointer(name, str(object['key']), str(object['eTag'])),
     tags: {},
     inferred: [
       inferred(o, {
