@@ -52,6 +52,36 @@ function readPorts(src: Source): Ports {
   };
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * The OTLP receiver's ports (DataDog/datadog-lambda-extension, bottlecap/src/otlp/agent.rs): an endpoint
+ * turns its protocol on; the port is what follows the last `:` (the default when it does not parse),
+ * and it always binds 127.0.0.1. DD_OTLP_CONFIG_TRACES_ENABLED=false turns both off.
+ */
+function readOtlp(src: Source): Config['otlp'] {
+  const enabled = src.bool('OTLP_CONFIG_TRACES_ENABLED', true);
+  const port = (key: string, def: number): number | undefined => {
+    const endpoint = src.str(key);
+    if (endpoint === undefined || !enabled) return undefined;
+    const tail =
+      endpoint
+        .replace(/^https?:\/\//, '')
+        .split(':')
+        .pop() ?? '';
+    const n = /^\d{1,5}$/.test(tail) ? Number(tail) : NaN;
+    if (n >= 1 && n <= 65535) return n;
+    src.warn(key, `host:port (port ${def} used)`);
+    return def;
+  };
+  const mib = src.int('OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_MAX_RECV_MSG_SIZE_MIB', 4, 1, 50);
+  return {
+    httpPort: port('OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT', 4318),
+    grpcPort: port('OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT', 4317),
+    grpcMaxRecvBytes: mib * MiB,
+  };
+}
+
 /** `k:v` separated by commas or spaces; a bare `k` becomes `k:` as the agent keeps it. */
 function readTags(src: Source): [string, string][] {
   return src.list('TAGS', [], /[,\s]+/).map((item) => {
@@ -154,6 +184,7 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
     aws,
     origin: 'lambda',
     ports: readPorts(src),
+    otlp: readOtlp(src),
     apmReceiverSocket: src.str('APM_RECEIVER_SOCKET'),
     apmWindowsPipeName: src.str('APM_WINDOWS_PIPE_NAME'),
     workers: budget.workers,

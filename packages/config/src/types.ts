@@ -47,6 +47,11 @@ export interface Config {
    */
   origin: string;
   ports: Ports;
+  /**
+   * The OTLP trace receiver on 127.0.0.1, off unless an endpoint is configured
+   * (DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_{HTTP,GRPC}_ENDPOINT; only the port is used, as bottlecap does).
+   */
+  otlp: { httpPort: number | undefined; grpcPort: number | undefined; grpcMaxRecvBytes: number };
   /** DD_APM_RECEIVER_SOCKET: also serve traces on this Unix socket. */
   apmReceiverSocket: string | undefined;
   /** DD_APM_WINDOWS_PIPE_NAME: on Windows, the named pipe served instead of the Unix socket. */

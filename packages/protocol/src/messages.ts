@@ -10,9 +10,9 @@ export const PROTOCOL = 'ddl/1' as const;
 export type Protocol = typeof PROTOCOL;
 
 /** Inbound sockets the supervisor owns. Each is served by exactly one unit. */
-export type Ingress = 'apm' | 'dogstatsd' | 'lifecycle' | 'telemetry';
-export type TcpIngress = 'apm' | 'lifecycle';
-export const INGRESSES: readonly Ingress[] = ['apm', 'dogstatsd', 'lifecycle', 'telemetry'];
+export type Ingress = 'apm' | 'dogstatsd' | 'lifecycle' | 'telemetry' | 'otlp-http' | 'otlp-grpc';
+export type TcpIngress = 'apm' | 'lifecycle' | 'otlp-http' | 'otlp-grpc';
+export const INGRESSES: readonly Ingress[] = ['apm', 'dogstatsd', 'lifecycle', 'telemetry', 'otlp-http', 'otlp-grpc'];
 
 /** What a unit may subscribe to besides its ingress. */
 export type UnitEvent = 'platform' | 'invocation' | 'runtime';

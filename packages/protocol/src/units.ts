@@ -40,8 +40,8 @@ export const UNIT_TABLE: { readonly [U in UnitName]: UnitTableEntry<U> } = {
     sends: {},
   },
   'trace-agent': {
-    what: 'trace agent: tracer payloads to AgentPayload and stats, APM proxies',
-    ingress: ['apm'],
+    what: 'trace agent: tracer and OTLP payloads to AgentPayload and stats, APM proxies',
+    ingress: ['apm', 'otlp-http', 'otlp-grpc'],
     events: [],
     weight: 2,
     accepts: ['SPANS', 'APPSEC'],

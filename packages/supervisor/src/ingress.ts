@@ -85,7 +85,7 @@ export class IngressServers {
 
   /** Binds the ingestion sockets in parallel; rejects with SV_ERR_BIND naming the port. */
   async bind(): Promise<void> {
-    const { ports, dogstatsdSoRcvbuf } = this.#o.config;
+    const { ports, dogstatsdSoRcvbuf, otlp } = this.#o.config;
     const on = (i: Ingress): boolean => this.#ingresses.has(i);
     const lost =
       (what: string) =>
@@ -96,6 +96,9 @@ export class IngressServers {
       on('apm') ? this.#bindTcp('apm', ports.apm) : undefined,
       on('apm') ? this.#bindApmSocket() : undefined,
       on('lifecycle') ? this.#bindTcp('lifecycle', ports.lifecycle) : undefined,
+      // Off unless configured: nothing of OTLP runs on the way to the first /next otherwise.
+      on('otlp-http') && otlp.httpPort !== undefined ? this.#bindTcp('otlp-http', otlp.httpPort) : undefined,
+      on('otlp-grpc') && otlp.grpcPort !== undefined ? this.#bindTcp('otlp-grpc', otlp.grpcPort) : undefined,
       on('dogstatsd') ? this.#udp.bind(ports.dogstatsd, dogstatsdSoRcvbuf, this.#o.logger, lost(`DogStatsD (127.0.0.1:${ports.dogstatsd}/udp)`)) : undefined,
       on('telemetry') ? this.#telemetry.bind(ports.telemetry) : undefined,
     ]);
@@ -156,7 +159,7 @@ export class IngressServers {
   }
 
   #bindTcp(ingress: TcpIngress, port: number): Promise<void> {
-    const what = ingress === 'apm' ? 'traces' : 'the lifecycle API';
+    const what = { apm: 'traces', lifecycle: 'the lifecycle API', 'otlp-http': 'OTLP traces (HTTP)', 'otlp-grpc': 'OTLP traces (gRPC)' }[ingress];
     return listen(this.#server(ingress, `${what} (127.0.0.1:${port})`), { port, host: '127.0.0.1' }, what, this.#o.logger);
   }
 

@@ -4,7 +4,7 @@
 import type { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import { PROTOCOL, ownArrayBuffer } from '@dd-lambda/protocol';
-import type { ToWorker, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
+import type { TcpIngress, ToWorker, UnitFlushReport, UnitSpec } from '@dd-lambda/protocol';
 
 /** Bytes a slot may hold before READY (datagrams, telemetry); beyond that input is dropped and counted. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
@@ -64,7 +64,7 @@ export class Slot {
    * Hands a connection to this thread over a new channel once READY (held, paused, until then);
    * false when too many are held already.
    */
-  connect(unit: string, ingress: 'apm' | 'lifecycle', socket: Socket, connId: number, channel: () => MessageChannel): boolean {
+  connect(unit: string, ingress: TcpIngress, socket: Socket, connId: number, channel: () => MessageChannel): boolean {
     const start = (): void => {
       const w = this.worker;
       if (!w) return void socket.destroy();

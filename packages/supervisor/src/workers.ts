@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Config } from '@dd-lambda/config';
 import type { Logger } from '@dd-lambda/logger';
 import { PROTOCOL, classifyFromWorker, toWireError } from '@dd-lambda/protocol';
-import type { FlushReason, FromWorker, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
+import type { FlushReason, FromWorker, TcpIngress, ToWorker, UnitFlushReport, UnitSpec, WorkerInit } from '@dd-lambda/protocol';
 import { SupervisorError } from './errors.js';
 import { Slot, workerHeapLimits } from './worker-slot.js';
 
@@ -270,7 +270,7 @@ export class WorkerSet {
    * Hands a TCP connection to the unit's thread: its bytes are bridged over a fresh MessageChannel.
    * Before READY the socket waits paused.
    */
-  connect(unit: string, ingress: 'apm' | 'lifecycle', socket: Socket, connId: number): boolean {
+  connect(unit: string, ingress: TcpIngress, socket: Socket, connId: number): boolean {
     const s = this.#owner.get(unit);
     if (!s || s.dead || this.#closing) return false;
     if (s.connect(unit, ingress, socket, connId, () => new (wt().MessageChannel)())) return true;

@@ -10,7 +10,7 @@ import type { Config } from '@dd-lambda/config';
 import { DropLedger, Outbox, buildIntakeClient, mirrorBases, total } from '@dd-lambda/intake-client';
 import type { IntakeClient } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { SendToUnit, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
+import type { SendToUnit, TcpIngress, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
 import { RawBodyApp } from '@dd-lambda/worker-host/http';
 import { encodeTracerPayload } from './encode.js';
@@ -29,6 +29,10 @@ import { StatsConcentrator } from './stats.js';
 import { APPSEC_WAIT_MS, AppSecVerdicts } from './appsec.js';
 import { SpanDeduper } from './dedup.js';
 import type { ClientStatsPayload } from './stats-payload.js';
+import { OtlpGrpcServer } from './otlp/grpc.js';
+import { buildOtlpHttpApp } from './otlp/http.js';
+import type { OtlpCounters, OtlpSink } from './otlp/http.js';
+import { otlpToBatches } from './otlp/transform.js';
 
 export { MAX_TRACE_BODY, MAX_STATS_BODY, MAX_PROXY_BODY, INFO_ENDPOINTS } from './receiver.js';
 export { tracerInfo } from './tracer-info.js';
@@ -52,15 +56,15 @@ export interface TraceAgentOptions {
 }
 
 /** `overflowRequests`: tracer (or proxy) requests dropped because their buffer was full. */
-export type TraceAgentCounters = ReceiverCounters;
+export type TraceAgentCounters = ReceiverCounters & OtlpCounters;
 
 export interface TraceAgent {
   readonly app: RawBodyApp;
   readonly processor: TraceProcessor;
   readonly counters: TraceAgentCounters;
   ready(): Promise<void>;
-  /** Serve one connection handed over by the supervisor (or a test). */
-  connection(socket: Duplex): void;
+  /** Serve one connection handed over by the supervisor (or a test); `apm` unless an OTLP ingress. */
+  connection(socket: Duplex, ingress?: TcpIngress): void;
   message(from: string, msg: UnitMessage): void;
   flush(signal: FlushSignal): Promise<FlushResult>;
   /** Wait until no request is in flight (SHUTDOWN), or the deadline. */
@@ -118,7 +122,17 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     env: config.env ?? '',
     mirrors: mirrorBases(config.apmAdditionalEndpoints),
   };
-  const counters: TraceAgentCounters = { requests: 0, badRequests: 0, overflowRequests: 0, statsPayloads: 0, proxied: 0, dogstatsdProxied: 0 };
+  const counters: TraceAgentCounters = {
+    requests: 0,
+    badRequests: 0,
+    overflowRequests: 0,
+    statsPayloads: 0,
+    proxied: 0,
+    dogstatsdProxied: 0,
+    otlpRequests: 0,
+    otlpBadRequests: 0,
+    otlpSpans: 0,
+  };
 
   let pending: Pending[] = [];
   let pendingBytes = 0;
@@ -190,6 +204,18 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     send: opts.send,
   });
 
+  // OTLP (only when an endpoint is configured): mapped to Datadog spans, then the same path as a tracer's payload.
+  const otlpSink: OtlpSink = (request) => {
+    const { batches, spans } = otlpToBatches(request);
+    counters.otlpSpans += spans;
+    let held = true;
+    for (const b of batches) held = enqueue(b.traces, b.info) && held;
+    return held;
+  };
+  const otlpBad = (err: Error): void => logger.debug({ code: (err as TraceAgentError).code, err: err.message }, 'OTLP request refused');
+  const otlpHttp = config.otlp.httpPort !== undefined ? buildOtlpHttpApp(otlpSink, counters, otlpBad) : undefined;
+  const otlpGrpc = config.otlp.grpcPort !== undefined ? new OtlpGrpcServer(otlpSink, counters, config.otlp.grpcMaxRecvBytes, otlpBad) : undefined;
+
   /** Empties the buffers into this flush's parcels. */
   function takeParcels(final: boolean): ReturnType<typeof traceParcels> {
     const out = [...traceParcels(pending, targets), ...statsParcels(tracerStats, concentrator?.flush(final), targets), ...proxyParcels(proxies)];
@@ -219,8 +245,10 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     processor,
     counters,
     ready: () => Promise.resolve(),
-    connection(socket) {
-      app.connection(socket);
+    connection(socket, ingress = 'apm') {
+      if (ingress === 'otlp-http' && otlpHttp !== undefined) otlpHttp.connection(socket);
+      else if (ingress === 'otlp-grpc' && otlpGrpc !== undefined) otlpGrpc.connection(socket);
+      else app.connection(socket);
     },
     message(_from, msg) {
       if (msg.t === 'APPSEC') {
@@ -258,11 +286,13 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       const res = await outbox.ship(takeParcels(final), signal.deadline, final);
       return { sent: res.sent, dropped: res.dropped + dropped, pending: res.pending };
     },
-    drain(deadline) {
-      return app.drain(deadline);
+    async drain(deadline) {
+      await Promise.all([app.drain(deadline), otlpHttp?.drain(deadline), otlpGrpc?.drain(deadline)]);
     },
     async close() {
       await app.close();
+      await otlpHttp?.close();
+      otlpGrpc?.close();
       await client.close();
     },
   };

@@ -9,6 +9,8 @@ export type TraceAgentErrorCode =
   | 'TA_ERR_CONFIG'
   /** A payload was dropped at flush (intake refused it, or the buffer cap was reached). */
   | 'TA_ERR_DROPPED'
+  /** An OTLP request body that does not decode (protobuf or JSON), or an unsupported content type or encoding. */
+  | 'TA_ERR_OTLP_DECODE'
   /** The receiver could not listen or drain. */
   | 'TA_ERR_LISTEN';
 
