@@ -234,14 +234,14 @@ test('one warning names every DD_* variable that is set but that neither the ext
       DD_TRACE_ENABLED: 'true',
       DD_LAMBDA_HANDLER: 'app.handler',
       DD_MERGE_XRAY_TRACES: 'false',
-      DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'localhost:4318',
+      DD_OTLP_CONFIG_METRICS_ENABLED: 'localhost:4318',
       DD_NOT_A_THING: '1',
       DD_EMPTY: ' ',
     },
     { readYaml: false },
   );
   const line = warnings.filter((w) => w.startsWith('set but not supported'));
-  assert.deepEqual(line, ['set but not supported by this extension, so ignored: DD_NOT_A_THING, DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT']);
+  assert.deepEqual(line, ['set but not supported by this extension, so ignored: DD_NOT_A_THING, DD_OTLP_CONFIG_METRICS_ENABLED']);
   assert.ok(!line[0]?.includes('localhost:4318'), 'names only, never values');
 });
 
@@ -251,4 +251,21 @@ test('dd_extension_version is the package version, not a placeholder', async () 
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(EXTENSION_VERSION, pkg.version);
   assert.match(EXTENSION_VERSION, /^\d+\.\d+\.\d+/);
+});
+
+test('OTLP receiver: off by default; an endpoint turns its protocol on (port after the last colon); traces off wins; bad ports warn', () => {
+  const load = (env: Record<string, string>) => loadConfig(env, { readYaml: false });
+  assert.deepEqual(load({}).config.otlp, { httpPort: undefined, grpcPort: undefined, grpcMaxRecvBytes: 4 * 1024 * 1024 });
+  const on = load({
+    DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'http://0.0.0.0:14318',
+    DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT: 'localhost:14317',
+    DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_MAX_RECV_MSG_SIZE_MIB: '8',
+  });
+  assert.deepEqual(on.config.otlp, { httpPort: 14318, grpcPort: 14317, grpcMaxRecvBytes: 8 * 1024 * 1024 });
+  assert.deepEqual(on.warnings, []);
+  const bad = load({ DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'localhost:http' });
+  assert.equal(bad.config.otlp.httpPort, 4318);
+  assert.match(bad.warnings.join('\n'), /DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: expected host:port/);
+  const off = load({ DD_OTLP_CONFIG_TRACES_ENABLED: 'false', DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT: 'localhost:4318' });
+  assert.equal(off.config.otlp.httpPort, undefined);
 });

@@ -29,10 +29,8 @@ import { StatsConcentrator } from './stats.js';
 import { APPSEC_WAIT_MS, AppSecVerdicts } from './appsec.js';
 import { SpanDeduper } from './dedup.js';
 import type { ClientStatsPayload } from './stats-payload.js';
-import { OtlpGrpcServer } from './otlp/grpc.js';
-import { buildOtlpHttpApp } from './otlp/http.js';
-import type { OtlpCounters, OtlpSink } from './otlp/http.js';
-import { otlpToBatches } from './otlp/transform.js';
+import type { OtlpCounters } from './otlp/http.js';
+import type { OtlpReceiver } from './otlp/receiver.js';
 
 export { MAX_TRACE_BODY, MAX_STATS_BODY, MAX_PROXY_BODY, INFO_ENDPOINTS } from './receiver.js';
 export { tracerInfo } from './tracer-info.js';
@@ -204,17 +202,9 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     send: opts.send,
   });
 
-  // OTLP (only when an endpoint is configured): mapped to Datadog spans, then the same path as a tracer's payload.
-  const otlpSink: OtlpSink = (request) => {
-    const { batches, spans } = otlpToBatches(request);
-    counters.otlpSpans += spans;
-    let held = true;
-    for (const b of batches) held = enqueue(b.traces, b.info) && held;
-    return held;
-  };
+  // OTLP, only when an endpoint is configured: its modules load in ready(), off the path of a function that does not use it.
+  let otlp: OtlpReceiver | undefined;
   const otlpBad = (err: Error): void => logger.debug({ code: (err as TraceAgentError).code, err: err.message }, 'OTLP request refused');
-  const otlpHttp = config.otlp.httpPort !== undefined ? buildOtlpHttpApp(otlpSink, counters, otlpBad) : undefined;
-  const otlpGrpc = config.otlp.grpcPort !== undefined ? new OtlpGrpcServer(otlpSink, counters, config.otlp.grpcMaxRecvBytes, otlpBad) : undefined;
 
   /** Empties the buffers into this flush's parcels. */
   function takeParcels(final: boolean): ReturnType<typeof traceParcels> {
@@ -244,11 +234,16 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     app,
     processor,
     counters,
-    ready: () => Promise.resolve(),
+    async ready() {
+      if (config.otlp.httpPort === undefined && config.otlp.grpcPort === undefined) return;
+      const { buildOtlpReceiver } = await import('./otlp/receiver.js');
+      otlp = buildOtlpReceiver(config.otlp, counters, enqueue, otlpBad);
+    },
     connection(socket, ingress = 'apm') {
-      if (ingress === 'otlp-http' && otlpHttp !== undefined) otlpHttp.connection(socket);
-      else if (ingress === 'otlp-grpc' && otlpGrpc !== undefined) otlpGrpc.connection(socket);
-      else app.connection(socket);
+      if (ingress === 'otlp-http' || ingress === 'otlp-grpc') {
+        if (otlp !== undefined) otlp.connection(socket, ingress);
+        else socket.destroy();
+      } else app.connection(socket);
     },
     message(_from, msg) {
       if (msg.t === 'APPSEC') {
@@ -287,12 +282,11 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
       return { sent: res.sent, dropped: res.dropped + dropped, pending: res.pending };
     },
     async drain(deadline) {
-      await Promise.all([app.drain(deadline), otlpHttp?.drain(deadline), otlpGrpc?.drain(deadline)]);
+      await Promise.all([app.drain(deadline), otlp?.drain(deadline)]);
     },
     async close() {
       await app.close();
-      await otlpHttp?.close();
-      otlpGrpc?.close();
+      await otlp?.close();
       await client.close();
     },
   };
