@@ -46,6 +46,8 @@ export function invocationSpans(ctx: Context, o: SpanOptions): { spans: SpanData
     const inf = inferredSpans(trigger.inferred, { traceId, parentId: tracer.extracted?.spanId ?? 0n, newId: o.newId }, { startMs, endMs });
     parentId = inf.innermost;
     for (const s of inf.spans) {
+      // The extracted context's tags (propagated `_dd.p.*`, baggage) go on the inferred spans too, as bottlecap's inferrer extends them.
+      if (tracer.extracted !== undefined) Object.assign(s.meta, tracer.extracted.tags);
       if (status !== undefined && trigger.http) s.meta['http.status_code'] = status;
       if (serverError) s.error = 1;
       out.push(s);

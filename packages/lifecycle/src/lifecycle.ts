@@ -55,6 +55,7 @@ export function buildLifecycle(o: LifecycleOptions): Lifecycle {
     runtimeTag: o.tags['runtime'] === undefined && config.enhancedMetrics ? resolveRuntime(o.proc?.root) : undefined,
     styles,
     extractFirst: config.tracePropagationExtractFirst,
+    baggage: config.tracePropagationHttpBaggageEnabled,
     capturePayload: config.captureLambdaPayload,
     captureMaxDepth: config.captureLambdaPayloadMaxDepth,
     triggers: {

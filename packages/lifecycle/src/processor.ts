@@ -33,6 +33,8 @@ export interface ProcessorOptions {
   runtimeTag: string | undefined;
   styles: readonly PropagationStyle[];
   extractFirst: boolean;
+  /** DD_TRACE_PROPAGATION_HTTP_BAGGAGE_ENABLED: `ot-baggage-*` headers as tags. */
+  baggage?: boolean;
   capturePayload: boolean;
   captureMaxDepth: number;
   triggers: TriggerOptions;
@@ -231,7 +233,7 @@ export class InvocationProcessor {
     let extracted: SpanContext | undefined = trigger?.context;
     for (const c of extracted === undefined ? carriers : []) {
       if (c === undefined) continue;
-      extracted = extractContext(c, this.#o.styles, this.#o.extractFirst);
+      extracted = extractContext(c, this.#o.styles, this.#o.extractFirst, this.#o.baggage === true);
       if (extracted !== undefined) break;
     }
     // The event is kept only for payload capture, and only until the span is made (it may be 6 MiB).

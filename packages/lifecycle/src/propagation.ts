@@ -197,7 +197,27 @@ const EXTRACTORS: Record<PropagationStyle, (c: Carrier) => SpanContext | undefin
  * context for the same trace supplies the parent span (W3C is the hop closest to us), and the Datadog
  * parent is kept as `_dd.parent_id`, as dd-trace does.
  */
-export function extractContext(carrier: Carrier, styles: readonly PropagationStyle[], extractFirst = false): SpanContext | undefined {
+export function extractContext(carrier: Carrier, styles: readonly PropagationStyle[], extractFirst = false, baggage = false): SpanContext | undefined {
+  const found = extractStyles(carrier, styles, extractFirst);
+  if (found !== undefined && baggage) attachBaggage(found, carrier);
+  return found;
+}
+
+const BAGGAGE_PREFIX = 'ot-baggage-';
+
+/**
+ * DD_TRACE_PROPAGATION_HTTP_BAGGAGE_ENABLED: `ot-baggage-<key>` headers become `<key>` tags of the
+ * context, so of the spans made from it (DataDog/datadog-lambda-extension, bottlecap/src/traces/propagation/mod.rs).
+ */
+function attachBaggage(ctx: SpanContext, carrier: Carrier): void {
+  for (const [k, v] of Object.entries(carrier)) {
+    if (!k.startsWith(BAGGAGE_PREFIX) || k.length === BAGGAGE_PREFIX.length) continue;
+    const value = Array.isArray(v) ? (v[0] as unknown) : v;
+    if (typeof value === 'string') ctx.tags[k.slice(BAGGAGE_PREFIX.length)] = value;
+  }
+}
+
+function extractStyles(carrier: Carrier, styles: readonly PropagationStyle[], extractFirst: boolean): SpanContext | undefined {
   let found: SpanContext | undefined;
   for (const style of styles) {
     const ctx = EXTRACTORS[style](carrier);

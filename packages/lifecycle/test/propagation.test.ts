@@ -88,3 +88,17 @@ test('styles are tried in order; a same-trace tracecontext parent wins over data
   assert.equal(extractContext({ 'x-b3-traceid': 'zz' }, ALL), undefined);
   assert.deepEqual(parseStyles(['Datadog', 'tracecontext', 'b3', 'b3 single header', 'none', 'jaeger', 'datadog']), ['datadog', 'tracecontext', 'b3multi', 'b3single']);
 });
+
+test('DD_TRACE_PROPAGATION_HTTP_BAGGAGE_ENABLED: ot-baggage-* headers become tags of the context; off by default', () => {
+  const carrier = lowerCarrier({
+    'x-datadog-trace-id': '123',
+    'x-datadog-parent-id': '5678',
+    'OT-Baggage-User': 'ann',
+    'ot-baggage-tier': ['gold', 'x'],
+    'ot-baggage-': 'empty key',
+  });
+  const on = extractContext(carrier, ['datadog'], false, true);
+  assert.deepEqual(on?.tags, { user: 'ann', tier: 'gold' });
+  assert.deepEqual(extractContext(carrier, ['datadog'])?.tags, {});
+  assert.equal(extractContext(lowerCarrier({ 'ot-baggage-user': 'ann' }), ['datadog'], false, true), undefined, 'baggage alone is no context');
+});

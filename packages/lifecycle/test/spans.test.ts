@@ -273,3 +273,17 @@ test('a start naming a request still to come survives other INVOKEs (concurrent 
   );
   assert.equal(h.p.counters.unknownRequests, 0);
 });
+
+test('baggage on: the aws.lambda and inferred spans carry the ot-baggage-* keys as tags', () => {
+  const h = harness({ baggage: true });
+  h.p.invoke('r1', T0);
+  const e = invocationEvents('r1', T0, { runtimeMs: 10, reportMs: 11 });
+  h.p.platform([e.start]);
+  const ev = event('apigw-http') as { headers: Record<string, string> };
+  ev.headers['ot-baggage-session'] = 's-1';
+  h.p.startInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from(JSON.stringify(ev)));
+  h.p.endInvocation({ 'lambda-runtime-aws-request-id': 'r1' }, Buffer.from('{}'));
+  h.p.platform([e.done]);
+  assert.equal(byName(h.spans, 'aws.lambda').meta['session'], 's-1');
+  assert.equal(byName(h.spans, 'aws.httpapi').meta['session'], 's-1');
+});

@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@dd-lambda/logger';
 import { SupervisorError } from './errors.js';
+import type { SupervisorErrorCode } from './errors.js';
 
 /** Datagrams are handed over once per event-loop turn, or sooner when a batch reaches this size. */
 export const DATAGRAM_BATCH_BYTES = 64 * 1024;
@@ -36,6 +37,8 @@ export function kernelUdpDrops(port: number, file = '/proc/net/udp'): number | u
 
 export interface UdpCounters {
   datagrams: number;
+  /** Datagrams over DD_DOGSTATSD_BUFFER_SIZE: cut at their last whole line within it (the rest dropped). */
+  truncatedDatagrams: number;
   /** Datagrams we could not hand to the DogStatsD unit. */
   droppedDatagrams: number;
   /** Datagrams the kernel dropped before we could read them (receive buffer full), per /proc/net/udp. */
@@ -56,13 +59,25 @@ export class DogStatsDSocket {
   #kernelDropsBase = 0;
   #datagramsAtRead = 0;
 
-  constructor(o: { counters: UdpCounters; forward: (packed: Buffer, lengths: number[]) => boolean }) {
+  readonly #bufferSize: number;
+  readonly #queueSize: number;
+  #warnedTruncation = false;
+  #logger: Logger | undefined;
+
+  /**
+   * `bufferSize` (DD_DOGSTATSD_BUFFER_SIZE): the largest datagram read whole, as the agent's read buffer
+   * is; `queueSize` (DD_DOGSTATSD_QUEUE_SIZE): the most datagrams queued before they are handed over.
+   */
+  constructor(o: { counters: UdpCounters; forward: (packed: Buffer, lengths: number[]) => boolean; bufferSize?: number; queueSize?: number }) {
     this.#counters = o.counters;
     this.#forward = o.forward;
+    this.#bufferSize = o.bufferSize ?? 8192;
+    this.#queueSize = o.queueSize ?? 1024;
   }
 
   bind(port: number, recvBufferSize: number | undefined, logger: Logger, onLost: (err: Error) => void): Promise<void> {
     this.#port = port;
+    this.#logger = logger;
     return new Promise((resolve, reject) => {
       const sock = dgram.createSocket({ type: 'udp4', ...(recvBufferSize !== undefined ? { recvBufferSize } : {}) });
       this.#sock = sock;
@@ -86,15 +101,34 @@ export class DogStatsDSocket {
     return this.#sock === undefined ? 0 : this.#sock.address().port;
   }
 
-  #onDatagram(msg: Buffer): void {
+  #onDatagram(datagram: Buffer): void {
     this.#counters.datagrams++;
+    const msg = datagram.length > this.#bufferSize ? this.#truncate(datagram) : datagram;
+    if (msg.length === 0) return;
     this.#batch.push(msg);
     this.#batchBytes += msg.length;
-    if (this.#batchBytes >= DATAGRAM_BATCH_BYTES) this.#sendBatch();
+    if (this.#batchBytes >= DATAGRAM_BATCH_BYTES || this.#batch.length >= this.#queueSize) this.#sendBatch();
     else if (!this.#batchScheduled) {
       this.#batchScheduled = true;
       setImmediate(() => this.#sendBatch());
     }
+  }
+
+  /**
+   * The agent reads at most its buffer size of a datagram and parses a cut last line as garbage; here
+   * the cut falls after the last whole line within the size, so no partial metric is ever parsed.
+   */
+  #truncate(msg: Buffer): Buffer {
+    this.#counters.truncatedDatagrams++;
+    if (!this.#warnedTruncation) {
+      this.#warnedTruncation = true;
+      this.#logger?.warn(
+        { code: 'SV_ERR_DATAGRAM_TRUNCATED' satisfies SupervisorErrorCode, bytes: msg.length, bufferSize: this.#bufferSize },
+        'a DogStatsD datagram is larger than DD_DOGSTATSD_BUFFER_SIZE; lines past it are dropped (counted; raise DD_DOGSTATSD_BUFFER_SIZE or lower the client buffer)',
+      );
+    }
+    const cut = msg.lastIndexOf(0x0a, this.#bufferSize - 1);
+    return cut < 0 ? Buffer.alloc(0) : msg.subarray(0, cut);
   }
 
   #sendBatch(): void {

@@ -52,6 +52,7 @@ export class IngressServers {
   readonly counters: IngressCounters = {
     unownedConnections: 0,
     datagrams: 0,
+    truncatedDatagrams: 0,
     droppedDatagrams: 0,
     kernelDroppedDatagrams: 0,
     telemetryBatches: 0,
@@ -75,7 +76,12 @@ export class IngressServers {
     this.#owners = owners(options.units);
     this.#ingresses = new Set(options.ingresses ?? INGRESSES);
     this.#platformUnits = options.units.filter((u) => u.events.includes('platform')).map((u) => u.name);
-    this.#udp = new DogStatsDSocket({ counters: this.counters, forward: (packed, lengths) => this.#forwardDatagrams(packed, lengths) });
+    this.#udp = new DogStatsDSocket({
+      counters: this.counters,
+      forward: (packed, lengths) => this.#forwardDatagrams(packed, lengths),
+      bufferSize: options.config.dogstatsdBufferSize,
+      queueSize: options.config.dogstatsdQueueSize,
+    });
     this.#telemetry = new TelemetryListener({ logger: options.logger, counters: this.counters, forward: (body, platform) => this.#forwardTelemetry(body, platform) });
   }
 

@@ -95,3 +95,55 @@ test('kernel UDP drops are read from /proc/net/udp for 127.0.0.1:port', async ()
   assert.equal(kernelUdpDrops(8126, file), undefined);
   assert.equal(kernelUdpDrops(8125, '/nonexistent'), undefined);
 });
+
+test('DD_DOGSTATSD_BUFFER_SIZE cuts a larger datagram at its last whole line (counted, warned once); DD_DOGSTATSD_QUEUE_SIZE bounds a batch', async () => {
+  const { DogStatsDSocket } = await import('../src/ingress-udp.js');
+  const dgram = await import('node:dgram');
+  const counters = { datagrams: 0, truncatedDatagrams: 0, droppedDatagrams: 0, kernelDroppedDatagrams: 0 };
+  const batches: string[][] = [];
+  const sock = new DogStatsDSocket({
+    counters,
+    bufferSize: 512,
+    queueSize: 2,
+    forward: (packed, lengths) => {
+      let at = 0;
+      batches.push(lengths.map((n) => packed.subarray(at, (at += n)).toString()));
+      return true;
+    },
+  });
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', bindings: { component: 'test' }, write: (l: string) => lines.push(l) });
+  const port = await (async () => {
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const p = probe.address().port;
+    probe.close();
+    return p;
+  })();
+  await sock.bind(port, undefined, logger, () => undefined);
+  const client = dgram.createSocket('udp4');
+  const send = (b: string): Promise<void> => new Promise((r) => client.send(b, port, '127.0.0.1', () => r()));
+  const long = `${'a.metric:1|c\n'.repeat(45)}cut.here:1|c`; // 597 bytes: 39 whole lines fit in 512
+  try {
+    await send(long);
+    await send(`${'x'.repeat(600)}:1|c`); // no line break within the size: nothing is kept
+    await send('m1:1|c');
+    await send('m2:1|c');
+    await send('m3:1|c');
+    await new Promise((r) => setTimeout(r, 100));
+    sock.close();
+    const all = batches.flat();
+    assert.equal(counters.truncatedDatagrams, 2);
+    assert.equal(all[0]?.split('\n').length, 39);
+    assert.ok(!all.some((d) => d.includes('cut.here') || d.startsWith('xxx')));
+    assert.ok(all.includes('m3:1|c'));
+    assert.ok(
+      batches.every((b) => b.length <= 2),
+      'no batch over the queue size',
+    );
+    assert.equal(lines.filter((l) => l.includes('SV_ERR_DATAGRAM_TRUNCATED')).length, 1);
+    assert.match(lines.join(''), /DD_DOGSTATSD_BUFFER_SIZE/);
+  } finally {
+    client.close();
+  }
+});
