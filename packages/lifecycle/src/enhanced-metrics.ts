@@ -33,6 +33,8 @@ export interface ReportMetrics {
 export class EnhancedMetrics {
   readonly #o: EnhancedMetricsOptions;
   #initDurationSent = false;
+  /** A durable function (platform.initStart's runtime version): every point gets `durable_function:true`. */
+  durable = false;
 
   constructor(o: EnhancedMetricsOptions) {
     this.#o = o;
@@ -50,6 +52,7 @@ export class EnhancedMetrics {
       if (ctx.proactive) tags.push('proactive_initialization:true');
     }
     if (this.#o.runtimeTag !== undefined) tags.push(`runtime:${this.#o.runtimeTag}`);
+    if (this.durable) tags.push('durable_function:true');
     return tags;
   }
 

@@ -83,6 +83,8 @@ export class InvocationProcessor {
   readonly #proc: ProcSampler | undefined;
   #procRequest: string | undefined;
   readonly #cold = new ColdStartSpan();
+  #initStartSeen = false;
+  #pendingInvocation: { ctx: Context; atMs: number } | undefined;
 
   constructor(o: ProcessorOptions) {
     this.#o = o;
@@ -107,7 +109,10 @@ export class InvocationProcessor {
     ctx.invokeMs = atMs;
     this.#store.current = requestId;
     this.counters.invocations++;
-    this.#metrics.emit('invocations', 1, ctx, atMs);
+    // The first on-demand INVOKE comes before platform.initStart, which says whether the function is
+    // durable (a tag of every enhanced metric): its point waits for it, as bottlecap's does.
+    if (!this.#o.managed && !this.#initStartSeen && this.#store.seq <= 1) this.#pendingInvocation = { ctx, atMs };
+    else this.#metrics.emit('invocations', 1, ctx, atMs);
     // A tracer call that came before this INVOKE (naming it, or made between invocations).
     const waiting = this.#store.takeWaiting(requestId, atMs);
     if (waiting !== undefined && ctx.tracer === undefined) ctx.tracer = waiting;
@@ -122,7 +127,16 @@ export class InvocationProcessor {
     this.#begin(requestId, receivedAt);
   }
 
+  /** The held first invocations point, now that the durable tag is known (or can no longer be). */
+  #releaseInvocation(): void {
+    const p = this.#pendingInvocation;
+    if (p === undefined) return;
+    this.#pendingInvocation = undefined;
+    this.#metrics.emit('invocations', 1, p.ctx, p.atMs);
+  }
+
   shutdown(receivedAt: number): void {
+    this.#releaseInvocation();
     this.#proc?.stop();
     this.#metrics.emit('shutdowns', 1, undefined, receivedAt);
     if (this.#store.seq === 0) this.#metrics.emit('unused_init', 1, undefined, receivedAt);
@@ -138,6 +152,10 @@ export class InvocationProcessor {
       switch (e.type) {
         case 'platform.initStart':
         case 'platform.restoreStart':
+          // Durable functions run on a runtime version named so (e.g. python:3.14.DurableFunction.v6).
+          if (str(r['runtimeVersion'])?.includes('DurableFunction') === true) this.#metrics.durable = true;
+          this.#initStartSeen = true;
+          this.#releaseInvocation();
           if (e.type === 'platform.restoreStart') this.#cold.name = 'aws.lambda.snapstart_restore';
           this.#cold.startMs = atMs;
           this.#store.sandboxStartMs = Math.min(this.#store.sandboxStartMs, atMs);
@@ -175,6 +193,8 @@ export class InvocationProcessor {
   #runtimeDone(r: Obj, atMs: number): void {
     const id = str(r['requestId']);
     if (id === undefined) return;
+    // Telemetry arrives in order: past a runtimeDone, no initStart is still coming.
+    this.#releaseInvocation();
     const ctx = this.#store.context(id);
     if (ctx.runtime !== undefined) return;
     const m = obj(r['metrics']);

@@ -104,10 +104,33 @@ test('out_of_memory: log line, errorType and memory used = size count once per r
 test('proactive initialization: a first invoke over 10 s after the sandbox started is not a cold start', () => {
   const h = harness({ sandboxStartMs: T0 - PROACTIVE_INIT_MS - 1 });
   h.p.invoke('r1', T0);
+  h.p.platform([ev('platform.initStart', T0 - PROACTIVE_INIT_MS, { runtimeVersion: 'nodejs:20.v48' })]);
   assert.deepEqual(h.named('invocations')[0]?.tags, ['cold_start:false', 'proactive_initialization:true']);
   const rt = harness({ runtimeTag: 'provided.al2023' });
   rt.p.invoke('r1', T0);
+  rt.p.platform([ev('platform.initStart', T0 - 100, {})]);
   assert.deepEqual(rt.named('invocations')[0]?.tags, ['cold_start:true', 'runtime:provided.al2023']);
+});
+
+test('durable functions: a DurableFunction runtime version tags every enhanced metric, the first invocation included (held until initStart)', () => {
+  const h = harness();
+  h.p.invoke('r1', T0);
+  assert.equal(h.named('invocations').length, 0, 'the first point waits for platform.initStart');
+  h.p.platform([ev('platform.initStart', T0 - 300, { runtimeVersion: 'python:3.14.DurableFunction.v6' })]);
+  const e = invocationEvents('r1', T0, { runtimeMs: 3, reportMs: 4 });
+  h.p.platform([e.start, e.done, e.report]);
+  h.p.invoke('r2', T0 + 100);
+  assert.deepEqual(
+    h.named('invocations').map((p) => p.tags.includes('durable_function:true')),
+    [true, true],
+  );
+  assert.ok(h.named('duration').every((p) => p.tags.includes('durable_function:true')));
+  // A regular runtime: no tag; without any initStart the point goes out at runtimeDone.
+  const plain = harness();
+  plain.p.invoke('r1', T0);
+  const pe = invocationEvents('r1', T0, { runtimeMs: 3, reportMs: 4 });
+  plain.p.platform([pe.start, pe.done]);
+  assert.deepEqual(plain.named('invocations')[0]?.tags, ['cold_start:true']);
 });
 
 test('SHUTDOWN without an invocation is an unused init; snapstart restore; DD_ENHANCED_METRICS=false emits nothing', () => {

@@ -2,12 +2,23 @@
 // lines; platform events become the lines Lambda itself writes (INIT_START, START, END, REPORT). The
 // request id is the current invocation's between platform.start and runtimeDone; lines seen before a
 // START are held and given the next START's id.
+import { parseDurableExecutionArn } from './durable.js';
 import { applyRules } from './rules.js';
 import type { Rule } from './rules.js';
 
 /** One log as the intake takes it (`DD-PROTOCOL: agent-json`). */
+/** The `lambda` attribute of a log; the durable_function.* keys only for durable functions. */
+export interface LambdaAttributes {
+  arn: string;
+  request_id: string | null;
+  'durable_function.execution_id'?: string;
+  'durable_function.execution_name'?: string;
+  'durable_function.first_invocation'?: boolean;
+  'durable_function.execution_status'?: string;
+}
+
 export interface IntakeLog {
-  message: { message: string; lambda: { arn: string; request_id: string | null }; timestamp: number; status: string };
+  message: { message: string; lambda: LambdaAttributes; timestamp: number; status: string };
   hostname: string;
   service: string;
   ddtags: string;
@@ -112,6 +123,8 @@ interface Draft {
   timestamp: number;
   status: string;
   extraTags: string;
+  /** From the durable execution SDK's `executionArn`. */
+  durable?: { id: string; name: string } | undefined;
 }
 
 export class LogProcessor {
@@ -120,6 +133,8 @@ export class LogProcessor {
   readonly counters: ProcessorCounters = { records: 0, excluded: 0, malformed: 0, ownLines: 0 };
   #current: string | null = null;
   #orphans: Draft[] = [];
+  /** Whether the function is durable (platform.initStart's runtime version); undefined until it is seen. */
+  durable: boolean | undefined;
   /** runtimeDone durations by request id, for REPORT's Runtime Duration (dropped once reported). */
   readonly #runtimeMs = new Map<string, number>();
   /**
@@ -183,8 +198,13 @@ export class LogProcessor {
       this.counters.excluded++;
       return;
     }
+    const lambda: LambdaAttributes = { arn: this.#o.functionArn, request_id: d.requestId };
+    if (d.durable !== undefined) {
+      lambda['durable_function.execution_id'] = d.durable.id;
+      lambda['durable_function.execution_name'] = d.durable.name;
+    }
     out.push({
-      message: { message: masked, lambda: { arn: this.#o.functionArn, request_id: d.requestId }, timestamp: d.timestamp, status: d.status },
+      message: { message: masked, lambda, timestamp: d.timestamp, status: d.status },
       hostname: this.#o.functionArn,
       service: this.#o.service,
       ddtags: d.extraTags === '' ? this.#baseTags : this.#baseTags === '' ? d.extraTags : `${this.#baseTags},${d.extraTags}`,
@@ -203,6 +223,7 @@ export class LogProcessor {
       case 'platform.initStart': {
         const v = typeof r['runtimeVersion'] === 'string' ? r['runtimeVersion'] : undefined;
         const arn = typeof r['runtimeVersionArn'] === 'string' ? r['runtimeVersionArn'] : undefined;
+        this.durable = v?.includes('DurableFunction') === true;
         let msg = 'INIT_START';
         if (v !== undefined) msg += ` Runtime Version: ${v}`;
         if (arn !== undefined) msg += ` Runtime Version ARN: ${arn}`;
@@ -266,6 +287,7 @@ export class LogProcessor {
     let extraTags = '';
     let message: string;
     let parsed: Record<string, unknown> | undefined;
+    let durable: Draft['durable'];
     /** The runtime's text prefix in front of a JSON message (`time\tid\tINFO\t{...}`), kept as printed. */
     let prefix = '';
     if (typeof record === 'string') {
@@ -303,6 +325,7 @@ export class LogProcessor {
       }
       const own = parsed['requestId'] ?? parsed['AWSRequestId'];
       if (typeof own === 'string' && own !== '') requestId = own;
+      if (type === 'function' && typeof parsed['executionArn'] === 'string') durable = parseDurableExecutionArn(parsed['executionArn']);
       status = statusOf(parsed['level']) ?? statusOf(parsed['status']) ?? status;
       const inner = obj(parsed['message']);
       const tags = parsed['ddtags'] ?? inner['ddtags'];
@@ -320,6 +343,6 @@ export class LogProcessor {
         break;
       }
     }
-    return { message, requestId, timestamp: ts, status, extraTags };
+    return { message, requestId, timestamp: ts, status, extraTags, durable };
   }
 }

@@ -5,8 +5,9 @@ import type { Config } from '@dd-lambda/config';
 import { DropLedger, Outbox, buildIntakeClient, cutBatches } from '@dd-lambda/intake-client';
 import type { IntakeClient, Parcel } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { SendToUnit } from '@dd-lambda/protocol';
+import type { SendToUnit, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal, PipelineUnit, UnitContext } from '@dd-lambda/worker-host';
+import { DurableLogHold } from './durable.js';
 import { LogProcessor } from './processor.js';
 import type { IntakeLog } from './processor.js';
 import { compileRules } from './rules.js';
@@ -97,6 +98,7 @@ export function buildLogs(opts: LogsOptions): Logs {
     rules,
     managed: config.aws.initializationType === 'lambda-managed-instances',
   });
+  const hold = new DurableLogHold(config.durableFunctionLogBufferSize, config.aws.initializationType === 'lambda-managed-instances');
   const client = opts.client ?? buildIntakeClient({ config, logger, ...(opts.onKeyRejected ? { onForbidden: opts.onKeyRejected } : {}) });
   const outbox = new Outbox({ client, logger, maxBytes: RETRY_BYTES });
   const counters: LogsCounters = { batches: 0, badBatches: 0, overflow: 0, truncated: 0, forbidden: 0 };
@@ -166,7 +168,7 @@ export function buildLogs(opts: LogsOptions): Logs {
         logger.warn({ code: 'LOGS_ERR_BATCH' satisfies LogsErrorCode, bytes: body.length, bad: counters.badBatches }, 'telemetry batch is not a JSON array; skipped');
       return;
     }
-    push(processor.process(events));
+    push(hold.accept(processor.process(events), processor.durable));
     reportOom();
   }
 
@@ -196,8 +198,12 @@ export function buildLogs(opts: LogsOptions): Logs {
     processor,
     counters,
     telemetry,
+    message(_from: string, msg: UnitMessage): void {
+      if (msg.t !== 'DURABLE_CONTEXT') return;
+      push(hold.context(msg.requestId, msg));
+    },
     async flush(signal: FlushSignal): Promise<FlushResult> {
-      if (signal.reason === 'shutdown') push(processor.takeOrphans());
+      if (signal.reason === 'shutdown') push([...processor.takeOrphans(), ...hold.releaseAll()]);
       const overflow = drops.take({ overflow: counters.overflow })['overflow'] ?? 0;
       if (overflow > 0)
         logger.warn({ code: 'LOGS_ERR_DROPPED' satisfies LogsErrorCode, dropped: overflow }, `log buffer over ${MAX_BUFFER_BYTES} bytes; oldest logs dropped since the last flush`);

@@ -38,6 +38,7 @@ export type {
   SpansMessage,
   TracerSpanMessage,
   OutOfMemoryMessage,
+  DurableContextMessage,
   UnitMessage,
   PeerEnvelope,
   ConnectionFrame,

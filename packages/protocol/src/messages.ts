@@ -284,7 +284,20 @@ export interface AppSecMessage {
   metrics: Record<string, number>;
 }
 
-export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerSpanMessage | OutOfMemoryMessage | AppSecMessage;
+/**
+ * Trace agent -> logs: a tracer's aws.lambda span named the durable execution of its request
+ * (meta `aws.durable.*`), so that request's held logs can go, tagged.
+ */
+export interface DurableContextMessage {
+  t: 'DURABLE_CONTEXT';
+  requestId: string;
+  executionId: string;
+  executionName: string;
+  firstInvocation: boolean | undefined;
+  executionStatus: string | undefined;
+}
+
+export type UnitMessage = DogStatsDLines | MetricPoints | SpansMessage | TracerSpanMessage | OutOfMemoryMessage | AppSecMessage | DurableContextMessage;
 
 /** Envelope on a peer channel. */
 export interface PeerEnvelope {

@@ -2,13 +2,24 @@
 // peer messages it accepts and the ones it sends to whom. The types make a wrong destination or message
 // a compile error (UnitContext.send); the table is what the layer build writes units.json from, what
 // worker hosts check arriving messages against, and what ARCHITECTURE.md is tested against.
-import type { AppSecMessage, DogStatsDLines, Ingress, MetricPoints, OutOfMemoryMessage, SpansMessage, TracerSpanMessage, UnitEvent, UnitMessage } from './messages.js';
+import type {
+  AppSecMessage,
+  DogStatsDLines,
+  DurableContextMessage,
+  Ingress,
+  MetricPoints,
+  OutOfMemoryMessage,
+  SpansMessage,
+  TracerSpanMessage,
+  UnitEvent,
+  UnitMessage,
+} from './messages.js';
 
 /** The peer messages each unit accepts. */
 export interface UnitInbox {
   dogstatsd: DogStatsDLines | MetricPoints;
   'trace-agent': SpansMessage | AppSecMessage;
-  logs: never;
+  logs: DurableContextMessage;
   lifecycle: TracerSpanMessage | OutOfMemoryMessage;
   appsec: never;
 }
@@ -45,7 +56,7 @@ export const UNIT_TABLE: { readonly [U in UnitName]: UnitTableEntry<U> } = {
     events: [],
     weight: 2,
     accepts: ['SPANS', 'APPSEC'],
-    sends: { dogstatsd: ['DSD_LINES'], lifecycle: ['TRACER_SPAN'] },
+    sends: { dogstatsd: ['DSD_LINES'], lifecycle: ['TRACER_SPAN'], logs: ['DURABLE_CONTEXT'] },
   },
   logs: {
     what: 'logs: Telemetry API records to intake logs',
@@ -53,7 +64,7 @@ export const UNIT_TABLE: { readonly [U in UnitName]: UnitTableEntry<U> } = {
     events: [],
     weight: 1,
     enabledBy: 'logsEnabled',
-    accepts: [],
+    accepts: ['DURABLE_CONTEXT'],
     sends: { lifecycle: ['OOM'] },
   },
   lifecycle: {

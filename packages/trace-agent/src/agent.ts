@@ -10,7 +10,7 @@ import type { Config } from '@dd-lambda/config';
 import { DropLedger, Outbox, buildIntakeClient, mirrorBases, total } from '@dd-lambda/intake-client';
 import type { IntakeClient } from '@dd-lambda/intake-client';
 import type { Logger } from '@dd-lambda/logger';
-import type { SendToUnit, TcpIngress, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
+import type { DurableContextMessage, SendToUnit, TcpIngress, TracerSpanMessage, UnitMessage } from '@dd-lambda/protocol';
 import type { FlushResult, FlushSignal } from '@dd-lambda/worker-host';
 import { RawBodyApp } from '@dd-lambda/worker-host/http';
 import { encodeTracerPayload } from './encode.js';
@@ -106,6 +106,8 @@ export function buildTraceAgent(opts: TraceAgentOptions): TraceAgent {
     reject,
     ownPorts,
     ...(opts.send !== undefined ? { onTracerSpan: (m: TracerSpanMessage) => opts.send?.('lifecycle', m) } : {}),
+    // Only when the logs unit runs and holds logs for it (DD_LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE > 0).
+    ...(opts.send !== undefined && config.logsEnabled && config.durableFunctionLogBufferSize > 0 ? { onDurableContext: (m: DurableContextMessage) => opts.send?.('logs', m) } : {}),
     obfuscation: {
       httpRemoveQueryString: config.apmObfuscationHttpRemoveQueryString,
       httpRemovePathsWithDigits: config.apmObfuscationHttpRemovePathsWithDigits,

@@ -7,7 +7,7 @@ import type { DropReason } from './normalize.js';
 import { obfuscateSpan } from './obfuscate/index.js';
 import type { ObfuscationOptions } from './obfuscate/index.js';
 import { randomSpanId } from '@dd-lambda/protocol';
-import type { TracerSpanMessage } from '@dd-lambda/protocol';
+import type { DurableContextMessage, TracerSpanMessage } from '@dd-lambda/protocol';
 import type { Chunk, Span, TracerInfo, TracerPayload } from './span.js';
 
 /** The Java/Go tracers' stand-in for the invocation span; its data belongs to aws.lambda. */
@@ -47,6 +47,11 @@ export interface ProcessorOptions {
    * (whose parent is then set to a fresh id the cold-start span will carry). Absent: neither happens.
    */
   onTracerSpan?: (msg: TracerSpanMessage) => void;
+  /**
+   * A tracer's aws.lambda span named its request's durable execution (meta `aws.durable.*`, as
+   * DataDog/datadog-lambda-extension bottlecap/src/traces/trace_agent.rs reads it): for the logs unit.
+   */
+  onDurableContext?: (msg: DurableContextMessage) => void;
   /** A fresh non-zero 64-bit span id (injectable for tests). */
   newSpanId?: () => bigint;
 }
@@ -253,6 +258,7 @@ export class TraceProcessor {
         });
         s.parentId = id;
       }
+      if (s.name === 'aws.lambda' && this.#o.onDurableContext !== undefined) this.#reportDurable(s);
     }
     if (removed === undefined && placeholders === 0) return spans;
     this.counters.droppedSpans += (removed?.size ?? 0) + placeholders;
@@ -267,6 +273,23 @@ export class TraceProcessor {
       kept.push(s);
     }
     return kept;
+  }
+
+  #reportDurable(s: Span): void {
+    const m = s.meta;
+    const requestId = m['request_id'];
+    const executionId = m['aws.durable.execution_id'];
+    const executionName = m['aws.durable.execution_name'];
+    if (requestId === undefined || executionId === undefined || executionName === undefined) return;
+    const first = m['aws.durable.first_invocation'];
+    this.#o.onDurableContext?.({
+      t: 'DURABLE_CONTEXT',
+      requestId,
+      executionId,
+      executionName,
+      firstInvocation: first === undefined ? undefined : first === 'true',
+      executionStatus: m['aws.durable.execution_status'],
+    });
   }
 
   #reportPlaceholder(s: Span): void {

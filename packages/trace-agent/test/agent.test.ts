@@ -401,3 +401,49 @@ test('_dd.base_service: inferred spans from the tracer get the invocation servic
     await s.close();
   }
 });
+
+test("durable functions: a tracer's aws.lambda span naming its execution is told to the logs unit (only while logs hold for it)", async () => {
+  const span = (meta: Record<string, string>): Record<string, unknown>[] => [
+    {
+      trace_id: 9n,
+      span_id: 10n,
+      parent_id: 0n,
+      name: 'aws.lambda',
+      resource: 'fn',
+      service: 'fn',
+      type: 'serverless',
+      error: 0,
+      start: 1_700_000_000_000_000_000n,
+      duration: 5,
+      meta,
+      metrics: {},
+    },
+  ];
+  const durable = {
+    request_id: 'r1',
+    'aws.durable.execution_id': 'e1',
+    'aws.durable.execution_name': 'n1',
+    'aws.durable.first_invocation': 'false',
+    'aws.durable.execution_status': 'PENDING',
+  };
+  const on = await setup({ DD_LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE: '5' });
+  try {
+    for (const meta of [durable, { request_id: 'r2' }]) {
+      const res = await inject(on.agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([span(meta)]) });
+      assert.equal(res.statusCode, 200);
+    }
+    assert.deepEqual(
+      on.sent.filter((s) => s.msg.t === 'DURABLE_CONTEXT'),
+      [{ to: 'logs', msg: { t: 'DURABLE_CONTEXT', requestId: 'r1', executionId: 'e1', executionName: 'n1', firstInvocation: false, executionStatus: 'PENDING' } }],
+    );
+  } finally {
+    await on.close();
+  }
+  const off = await setup();
+  try {
+    await inject(off.agent.app, { method: 'PUT', url: '/v0.4/traces', headers: TRACER_HEADERS, payload: packr.pack([span(durable)]) });
+    assert.equal(off.sent.filter((s) => s.msg.t === 'DURABLE_CONTEXT').length, 0);
+  } finally {
+    await off.close();
+  }
+});
