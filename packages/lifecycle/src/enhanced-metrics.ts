@@ -15,6 +15,8 @@ type Point = MetricPoints['points'][number];
 export interface EnhancedMetricsOptions {
   enabled: boolean;
   architecture: 'x86_64' | 'arm64';
+  /** Lambda Managed Instances: no cold_start tag. */
+  managed?: boolean;
   /** `runtime:` for metrics when the function tags have none (custom runtimes). */
   runtimeTag: string | undefined;
   emit(points: Point[]): void;
@@ -48,7 +50,8 @@ export class EnhancedMetrics {
   #tags(ctx: Context | undefined): string[] {
     const tags: string[] = [];
     if (ctx !== undefined) {
-      tags.push(`cold_start:${ctx.coldStart}`);
+      // Managed instances carry no cold_start tag, as bottlecap's (their sandboxes start long before use).
+      if (!this.#o.managed) tags.push(`cold_start:${ctx.coldStart}`);
       if (ctx.proactive) tags.push('proactive_initialization:true');
     }
     if (this.#o.runtimeTag !== undefined) tags.push(`runtime:${this.#o.runtimeTag}`);

@@ -175,13 +175,20 @@ export class ProcSampler {
     this.stop();
     this.#cpu = readCpu(this.#o);
     this.#net = readNet(this.#o);
-    const now = (this.#o.now ?? Date.now)();
-    if (now - this.#listedAt >= PID_LIST_TTL_MS) {
-      this.#pids = this.#listPids();
-      this.#listedAt = now;
-    }
+    this.#refreshPids();
     this.#peaks = undefined;
     this.sample(false);
+    this.#startTimer();
+  }
+
+  #refreshPids(): void {
+    const now = (this.#o.now ?? Date.now)();
+    if (now - this.#listedAt < PID_LIST_TTL_MS) return;
+    this.#pids = this.#listPids();
+    this.#listedAt = now;
+  }
+
+  #startTimer(): void {
     let tick = 0;
     this.#timer = setInterval(() => this.sample(++tick % PROCESS_SAMPLE_EVERY === 0), this.#o.intervalMs ?? SAMPLE_INTERVAL_MS);
     this.#timer.unref();
@@ -250,6 +257,33 @@ export class ProcSampler {
         out['cpu_min_utilization'] = Math.min(...perCore);
       }
     }
+    Object.assign(out, this.#peakValues());
+    return out;
+  }
+
+  /**
+   * Managed instances: invocations overlap, so one sampling runs while any is active (`resume` at the
+   * first, `pause` after the last) and its peaks cover the whole sandbox life, read at SHUTDOWN (`usage`).
+   */
+  resume(): void {
+    if (this.#timer !== undefined) return;
+    this.#refreshPids();
+    this.sample();
+    this.#startTimer();
+  }
+
+  pause(): void {
+    this.stop();
+  }
+
+  /** The sandbox-wide peaks sampled so far (tmp, fds, threads and their limits). */
+  usage(): ProcValues {
+    this.stop();
+    return this.#peakValues();
+  }
+
+  #peakValues(): ProcValues {
+    const out: ProcValues = {};
     const p = this.#peaks;
     if (p !== undefined) {
       if (p.tmpMax >= 0) {

@@ -84,6 +84,8 @@ export class InvocationProcessor {
   #procRequest: string | undefined;
   readonly #cold = new ColdStartSpan();
   #initStartSeen = false;
+  /** Managed instances: invocations running now (the /proc sampling runs while any is). */
+  #active = 0;
   #pendingInvocation: { ctx: Context; atMs: number } | undefined;
 
   constructor(o: ProcessorOptions) {
@@ -91,7 +93,7 @@ export class InvocationProcessor {
     this.#now = o.now ?? Date.now;
     this.#newId = o.newId ?? randomSpanId;
     this.#store = new ContextStore({ managed: o.managed, sandboxStartMs: o.sandboxStartMs, now: this.#now, counters: this.counters });
-    this.#metrics = new EnhancedMetrics({ enabled: o.enhancedMetrics, architecture: o.architecture, runtimeTag: o.runtimeTag, emit: o.emitMetrics });
+    this.#metrics = new EnhancedMetrics({ enabled: o.enhancedMetrics, architecture: o.architecture, runtimeTag: o.runtimeTag, managed: o.managed, emit: o.emitMetrics });
     this.#proc = o.proc !== undefined && o.enhancedMetrics ? new ProcSampler(o.proc) : undefined;
   }
 
@@ -119,7 +121,7 @@ export class InvocationProcessor {
     if (this.#proc !== undefined && !this.#o.managed) {
       this.#proc.begin();
       this.#procRequest = requestId;
-    }
+    } else if (this.#proc !== undefined && ++this.#active === 1) this.#proc.resume();
     return ctx;
   }
 
@@ -137,6 +139,8 @@ export class InvocationProcessor {
 
   shutdown(receivedAt: number): void {
     this.#releaseInvocation();
+    // Managed instances: the sandbox's peak usage and limits over its life, once (bottlecap emits them at SHUTDOWN).
+    if (this.#o.managed && this.#proc !== undefined) for (const [name, value] of Object.entries(this.#proc.usage())) this.#metrics.emit(name, value, undefined, receivedAt);
     this.#proc?.stop();
     this.#metrics.emit('shutdowns', 1, undefined, receivedAt);
     if (this.#store.seq === 0) this.#metrics.emit('unused_init', 1, undefined, receivedAt);
@@ -216,6 +220,7 @@ export class InvocationProcessor {
     const status = str(r['status']) ?? 'success';
     const durationMs = num(m['durationMs']);
     if (this.#o.managed) {
+      if (this.#proc !== undefined && this.#active > 0 && --this.#active === 0) this.#proc.pause();
       // Managed instances have no runtimeDone: the report carries the invocation's outcome.
       this.#runtimeDone({ requestId: id, status, errorType: r['errorType'], metrics: { durationMs } }, atMs);
     } else {

@@ -131,3 +131,24 @@ test('runtime for custom runtimes: AWS_EXECUTION_ENV of a sandbox process, else 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('managed instances: one sampling while any invocation runs; sandbox-wide peaks and limits at SHUTDOWN, no per-invocation values', () => {
+  const { root, done } = copy();
+  try {
+    const h = harness({ managed: true, proc: { root, tmp: tmpdir(), iface: 'vinternal_1' } });
+    h.p.platform([{ time: new Date(T0).toISOString(), type: 'platform.start', record: { requestId: 'm1' } }]);
+    h.p.platform([{ time: new Date(T0 + 1).toISOString(), type: 'platform.start', record: { requestId: 'm2' } }]);
+    advance(root);
+    for (const id of ['m1', 'm2'])
+      h.p.platform([{ time: new Date(T0 + 10).toISOString(), type: 'platform.report', record: { requestId: id, status: 'success', metrics: { durationMs: 9 } } }]);
+    assert.equal(h.named('rx_bytes').length + h.named('fd_use').length, 0, 'nothing per invocation');
+    h.p.shutdown(T0 + 100);
+    const fd = h.named('fd_use');
+    assert.equal(fd.length, 1);
+    assert.deepEqual(fd[0]?.tags, []);
+    assert.ok((h.named('threads_use')[0]?.value ?? 0) > 0);
+    assert.ok(h.named('fd_max').length === 1 && h.named('tmp_max').length === 1);
+  } finally {
+    done();
+  }
+});

@@ -33,6 +33,8 @@ export const INVOCATION_MARGIN_MS = 200;
 export const TELEMETRY_QUIET_MS = 50;
 export const TELEMETRY_WAIT_MAX_MS = 300;
 export const REGISTER_ATTEMPTS = 3;
+/** Managed instances: the budget of the shutdown an unexpected INVOKE starts (the platform gives SHUTDOWN 2 s there). */
+export const MANAGED_INVOKE_SHUTDOWN_MS = 2000;
 
 export interface RunOptions {
   /** Directory of the bundled code: units.json and worker.cjs live here. */
@@ -268,10 +270,12 @@ class Supervisor {
       }
       if (ev.eventType === 'SHUTDOWN') return this.#shutdown(ev);
       if (this.#managed) {
-        this.#log.error({ requestId: ev.requestId }, 'INVOKE received in managed-instance mode; ignored');
-      } else {
-        await this.#onInvoke(ev);
+        // Registered for SHUTDOWN only, so an INVOKE means the platform and we disagree: bottlecap
+        // (bin/bottlecap/main.rs) stops there, draining and flushing what it holds; so do we.
+        this.#log.error({ requestId: ev.requestId }, 'INVOKE received in managed-instance mode (registered for SHUTDOWN only); shutting down');
+        return this.#shutdown({ eventType: 'SHUTDOWN', shutdownReason: 'invoke-in-managed-mode', deadlineMs: Date.now() + MANAGED_INVOKE_SHUTDOWN_MS });
       }
+      await this.#onInvoke(ev);
       pending = this.#client.next();
     }
   }
