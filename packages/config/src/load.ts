@@ -193,7 +193,6 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
 
     site,
     apiKey: apiKey === '' ? undefined : apiKey,
-    orgUuid: src.str('ORG_UUID'),
     kmsApiKey: src.str('KMS_API_KEY'),
     apiKeySecretArn: src.str('API_KEY_SECRET_ARN'),
     apiKeySsmArn: src.str('API_KEY_SSM_ARN'),
@@ -296,7 +295,8 @@ export function loadConfig(env: Env, options: LoadOptions = {}): LoadedConfig {
   };
   const unsupported = unsupportedVariables(env, new Set([...src.read, ...bootstrap.read, ...(options.alsoRead ?? [])]));
   if (unsupported.length > 0) src.warnings.push(`set but not supported by this extension, so ignored: ${unsupported.join(', ')}`);
-  return { config: deepFreeze(config), warnings: src.warnings, yamlFile: yaml.file };
+  const read = [...new Set([...src.read, ...bootstrap.read])].map((k) => `DD_${k}`).sort();
+  return { config: deepFreeze(config), warnings: src.warnings, yamlFile: yaml.file, read };
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {

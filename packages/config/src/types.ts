@@ -63,7 +63,6 @@ export interface Config {
 
   site: string;
   apiKey: string | undefined;
-  orgUuid: string | undefined;
   kmsApiKey: string | undefined;
   apiKeySecretArn: string | undefined;
   apiKeySsmArn: string | undefined;
@@ -161,4 +160,6 @@ export interface LoadedConfig {
   warnings: string[];
   /** Where datadog.yaml was read from, if it was. */
   yamlFile: string | undefined;
+  /** Every `DD_*` variable the extension reads (set or not): what the README's parity table is checked against. */
+  read: string[];
 }

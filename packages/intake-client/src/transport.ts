@@ -8,8 +8,11 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls, { rootCertificates } from 'node:tls';
 import { IntakeClientError } from './errors.js';
+import { H2Sessions, H2Unsupported } from './transport-h2.js';
 
 export interface TransportConfig {
+  /** DD_HTTP_PROTOCOL: `http2` posts to https:// intakes (without a proxy) over HTTP/2; HTTP/1.1 otherwise. */
+  httpProtocol?: 'http1' | 'http2' | undefined;
   proxyHttps: string | undefined;
   proxyNoProxy: readonly string[];
   tlsCertFile: string | undefined;
@@ -119,59 +122,73 @@ export function buildTransport(config: Readonly<TransportConfig>, timeouts: Post
     return proxyUrl;
   }
 
+  let h2: H2Sessions | undefined;
+
+  /** One POST over HTTP/1.1 (keep-alive pools, the proxy tunnel). */
+  function post1(url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<PostResult> {
+    const proxy = proxyFor(url);
+    const secure = url.protocol === 'https:';
+    let options: https.RequestOptions;
+    let mod: typeof http | typeof https = secure ? https : http;
+    if (proxy && secure) {
+      tunnel ??= new TunnelAgent(proxy, { ...pool, ...tlsOptions() });
+      options = { agent: tunnel, host: url.hostname, port: url.port || 443, path: `${url.pathname}${url.search}` };
+    } else if (proxy) {
+      // A plain-HTTP target goes to the proxy itself with the absolute URL as the path.
+      plain ??= new http.Agent(pool);
+      mod = http;
+      options = { agent: plain, host: proxy.hostname, port: proxy.port || 80, path: url.href };
+    } else if (secure) {
+      direct ??= new https.Agent({ ...pool, ...tlsOptions() });
+      options = { agent: direct, host: url.hostname, port: url.port || 443, path: `${url.pathname}${url.search}` };
+    } else {
+      plain ??= new http.Agent(pool);
+      options = { agent: plain, host: url.hostname, port: url.port || 80, path: `${url.pathname}${url.search}` };
+    }
+    return new Promise<PostResult>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const arm = (ms: number, what: string): void => {
+        clearTimeout(timer);
+        timer = setTimeout(() => req.destroy(Object.assign(new Error(`no ${what} from ${url.host} within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+        timer.unref();
+      };
+      const req = mod.request({ ...options, method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, signal }, (res) => {
+        clearTimeout(timer);
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          if (text.length < MAX_ERROR_BODY) text += chunk.toString('utf8', 0, MAX_ERROR_BODY);
+        });
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, text: text.slice(0, MAX_ERROR_BODY) }));
+        res.once('error', reject);
+      });
+      req.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      // A pooled socket is already connected; a new one gets CONNECT_TIMEOUT_MS to be (TLS included).
+      req.once('socket', (socket) => {
+        if (req.reusedSocket) return;
+        arm(timeouts.connectMs, 'connection');
+        socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+      });
+      // The body is written: the intake now has RESPONSE_TIMEOUT_MS to answer.
+      req.once('finish', () => arm(timeouts.responseMs, 'answer'));
+      req.end(body);
+    });
+  }
+
   return {
     post(url, headers, body, signal) {
-      const proxy = proxyFor(url);
-      const secure = url.protocol === 'https:';
-      let options: https.RequestOptions;
-      let mod: typeof http | typeof https = secure ? https : http;
-      if (proxy && secure) {
-        tunnel ??= new TunnelAgent(proxy, { ...pool, ...tlsOptions() });
-        options = { agent: tunnel, host: url.hostname, port: url.port || 443, path: `${url.pathname}${url.search}` };
-      } else if (proxy) {
-        // A plain-HTTP target goes to the proxy itself with the absolute URL as the path.
-        plain ??= new http.Agent(pool);
-        mod = http;
-        options = { agent: plain, host: proxy.hostname, port: proxy.port || 80, path: url.href };
-      } else if (secure) {
-        direct ??= new https.Agent({ ...pool, ...tlsOptions() });
-        options = { agent: direct, host: url.hostname, port: url.port || 443, path: `${url.pathname}${url.search}` };
-      } else {
-        plain ??= new http.Agent(pool);
-        options = { agent: plain, host: url.hostname, port: url.port || 80, path: `${url.pathname}${url.search}` };
-      }
-      return new Promise<PostResult>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const arm = (ms: number, what: string): void => {
-          clearTimeout(timer);
-          timer = setTimeout(() => req.destroy(Object.assign(new Error(`no ${what} from ${url.host} within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-          timer.unref();
-        };
-        const req = mod.request({ ...options, method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, signal }, (res) => {
-          clearTimeout(timer);
-          let text = '';
-          res.on('data', (chunk: Buffer) => {
-            if (text.length < MAX_ERROR_BODY) text += chunk.toString('utf8', 0, MAX_ERROR_BODY);
-          });
-          res.once('end', () => resolve({ status: res.statusCode ?? 0, text: text.slice(0, MAX_ERROR_BODY) }));
-          res.once('error', reject);
-        });
-        req.once('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-        // A pooled socket is already connected; a new one gets CONNECT_TIMEOUT_MS to be (TLS included).
-        req.once('socket', (socket) => {
-          if (req.reusedSocket) return;
-          arm(timeouts.connectMs, 'connection');
-          socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-        });
-        // The body is written: the intake now has RESPONSE_TIMEOUT_MS to answer.
-        req.once('finish', () => arm(timeouts.responseMs, 'answer'));
-        req.end(body);
+      if (config.httpProtocol !== 'http2' || url.protocol !== 'https:' || proxyFor(url) !== undefined) return post1(url, headers, body, signal);
+      h2 ??= new H2Sessions(tlsOptions, timeouts);
+      if (h2.refused.has(url.origin)) return post1(url, headers, body, signal);
+      return h2.post(url, headers, body, signal).catch((err: unknown) => {
+        if (err instanceof H2Unsupported) return post1(url, headers, body, signal);
+        throw err;
       });
     },
     close() {
+      h2?.close();
       direct?.destroy();
       plain?.destroy();
       tunnel?.destroy();
