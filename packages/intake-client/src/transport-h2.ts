@@ -2,6 +2,7 @@
 // multiplexed, on node:http2 (loaded on the first such post). An origin that does not negotiate h2
 // (ALPN) is remembered and served over HTTP/1.1 from then on. Not the default: bench/http2.mjs measured
 // it (the intake client's README has the figures).
+import type * as Http2 from 'node:http2';
 import type { ClientHttp2Session, SecureClientSessionOptions } from 'node:http2';
 import type { PostResult, PostTimeouts } from './transport.js';
 
@@ -20,7 +21,7 @@ export class H2Sessions {
   readonly #sessions = new Map<string, Promise<ClientHttp2Session>>();
   /** Origins that answered without h2: HTTP/1.1 for the rest of the process. */
   readonly refused = new Set<string>();
-  #http2: Promise<typeof import('node:http2')> | undefined;
+  #http2: Promise<typeof Http2> | undefined;
 
   constructor(tlsOptions: () => SecureClientSessionOptions, timeouts: PostTimeouts) {
     this.#tls = tlsOptions;

@@ -13,7 +13,8 @@ import { EXPORT_PATH, OtlpGrpcServer, unaryMessage } from '../src/otlp/grpc.js';
 import { buildOtlpHttpApp } from '../src/otlp/http.js';
 import type { OtlpCounters } from '../src/otlp/http.js';
 import type { OtlpResourceSpans } from '../src/otlp/model.js';
-import { otlpToBatches, toDatadogSpan } from '../src/otlp/transform.js';
+import { otlpToBatches } from '../src/otlp/transform.js';
+import type { toDatadogSpan } from '../src/otlp/transform.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const SPAN = 'eee19b7ec3c1b174';
