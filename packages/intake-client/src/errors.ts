@@ -8,6 +8,8 @@ export type IntakeClientErrorCode =
   | 'IC_ERR_UNAVAILABLE'
   /** The flush deadline passed before an attempt could finish. */
   | 'IC_ERR_DEADLINE'
-  | 'IC_ERR_TLS_CERT_FILE';
+  | 'IC_ERR_TLS_CERT_FILE'
+  /** Internal (never surfaces): the intake did not negotiate HTTP/2, so the post goes over HTTP/1.1. */
+  | 'IC_ERR_H2_UNSUPPORTED';
 
 export class IntakeClientError extends codedError<IntakeClientErrorCode>('IntakeClientError') {}

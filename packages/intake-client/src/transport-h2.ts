@@ -4,6 +4,7 @@
 // it (the intake client's README has the figures).
 import type * as Http2 from 'node:http2';
 import type { ClientHttp2Session, SecureClientSessionOptions } from 'node:http2';
+import { IntakeClientError } from './errors.js';
 import type { PostResult, PostTimeouts } from './transport.js';
 
 const MAX_ERROR_BODY = 512;
@@ -11,9 +12,9 @@ const MAX_ERROR_BODY = 512;
 export const H2_IDLE_MS = 5_000;
 
 /** The origin does not speak HTTP/2: the caller posts over HTTP/1.1 instead. */
-export class H2Unsupported extends Error {
-  readonly code = 'IC_H2_UNSUPPORTED';
-}
+const unsupported = (origin: string): IntakeClientError => new IntakeClientError('IC_ERR_H2_UNSUPPORTED', `${origin} did not negotiate HTTP/2`);
+
+export const isH2Unsupported = (err: unknown): boolean => err instanceof IntakeClientError && err.code === 'IC_ERR_H2_UNSUPPORTED';
 
 export class H2Sessions {
   readonly #tls: () => SecureClientSessionOptions;
@@ -90,7 +91,7 @@ export class H2Sessions {
         if ((socket as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') {
           this.refused.add(origin);
           session.destroy();
-          reject(new H2Unsupported(`${origin} did not negotiate HTTP/2`));
+          reject(unsupported(origin));
           return;
         }
         session.unref();
@@ -103,7 +104,7 @@ export class H2Sessions {
         // A server that offers ALPN without h2 ends the handshake with this alert (Node's https does).
         if (err.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
           this.refused.add(origin);
-          reject(new H2Unsupported(`${origin} did not negotiate HTTP/2`));
+          reject(unsupported(origin));
         } else reject(err);
       });
       session.once('close', forget);

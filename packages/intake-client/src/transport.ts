@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls, { rootCertificates } from 'node:tls';
 import { IntakeClientError } from './errors.js';
-import { H2Sessions, H2Unsupported } from './transport-h2.js';
+import { H2Sessions, isH2Unsupported } from './transport-h2.js';
 
 export interface TransportConfig {
   /** DD_HTTP_PROTOCOL: `http2` posts to https:// intakes (without a proxy) over HTTP/2; HTTP/1.1 otherwise. */
@@ -183,7 +183,7 @@ export function buildTransport(config: Readonly<TransportConfig>, timeouts: Post
       h2 ??= new H2Sessions(tlsOptions, timeouts);
       if (h2.refused.has(url.origin)) return post1(url, headers, body, signal);
       return h2.post(url, headers, body, signal).catch((err: unknown) => {
-        if (err instanceof H2Unsupported) return post1(url, headers, body, signal);
+        if (isH2Unsupported(err)) return post1(url, headers, body, signal);
         throw err;
       });
     },

@@ -219,4 +219,20 @@ export class IngressServers {
     this.stopInputs();
     await this.#telemetry.close(graceMs);
   }
+
+  /**
+   * SHUTDOWN's first steps: stop new input, then, since the platform may still be delivering the last
+   * telemetry batch, wait until telemetry has been quiet TELEMETRY_QUIET_MS (at most TELEMETRY_WAIT_MAX_MS,
+   * and never past half the time left before `deadline`), then close the listener.
+   */
+  async quiesce(deadline: number): Promise<void> {
+    this.stopInputs();
+    const until = Math.min(Date.now() + TELEMETRY_WAIT_MAX_MS, deadline - (deadline - Date.now()) / 2);
+    while (Date.now() < until && Date.now() - this.lastTelemetryAt < TELEMETRY_QUIET_MS) await new Promise((r) => setTimeout(r, 10).unref());
+    await this.close();
+  }
 }
+
+/** After SHUTDOWN, wait for the platform's last telemetry until it is quiet this long (bottlecap waits up to 300 ms). */
+export const TELEMETRY_QUIET_MS = 50;
+export const TELEMETRY_WAIT_MAX_MS = 300;

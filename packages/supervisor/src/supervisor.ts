@@ -13,6 +13,7 @@ import { createBootLogger } from '@dd-lambda/logger/boot';
 import type { Logger } from '@dd-lambda/logger';
 import type { InvocationEvent } from '@dd-lambda/protocol';
 import { Checkpoints } from './checkpoints.js';
+import { idleUntilShutdown } from './idle.js';
 import { resolveApiKey } from './api-key.js';
 import type { KeyResolution } from './api-key.js';
 import { FlushControl } from './flush-control.js';
@@ -29,9 +30,6 @@ export const EXTENSION_NAME = 'datadog-agent';
 export const SHUTDOWN_MARGIN_MS = 300;
 /** A blocking flush ends this long before the invocation's deadline: our flush never turns a success into a timeout. */
 export const INVOCATION_MARGIN_MS = 200;
-/** After SHUTDOWN, wait for the platform's last telemetry until it is quiet this long (bottlecap waits up to 300 ms). */
-export const TELEMETRY_QUIET_MS = 50;
-export const TELEMETRY_WAIT_MAX_MS = 300;
 export const REGISTER_ATTEMPTS = 3;
 /** Managed instances: the budget of the shutdown an unexpected INVOKE starts (the platform gives SHUTDOWN 2 s there). */
 export const MANAGED_INVOKE_SHUTDOWN_MS = 2000;
@@ -324,14 +322,8 @@ class Supervisor {
     this.#p.broadcast({ kind: 'shutdown', reason: ev.shutdownReason, deadlineMs: ev.deadlineMs, receivedAt: Date.now() });
     const ingress = this.#p.ingress;
     const workers = this.#p.workers;
-    // 1. Stop new input; what was received is handed over.
-    ingress?.stopInputs();
-    // 2. The platform may still be delivering the last telemetry batch: wait until it is quiet.
-    if (ingress) {
-      const until = Math.min(Date.now() + TELEMETRY_WAIT_MAX_MS, deadline - (deadline - Date.now()) / 2);
-      while (Date.now() < until && Date.now() - ingress.lastTelemetryAt < TELEMETRY_QUIET_MS) await sleep(10);
-      await ingress.close();
-    }
+    // 1-2. Stop new input (what was received is handed over), let the last telemetry arrive.
+    await ingress?.quiesce(deadline);
     // 3. Drain (finish in-flight requests), then the final flush, both acknowledged.
     const reports = await this.#p.drainAndFlush(deadline);
     this.#client.close();
@@ -360,24 +352,8 @@ class Supervisor {
 
   /** Keeps answering /next without instrumentation until SHUTDOWN (bottlecap's extension_loop_idle). */
   async #idle(): Promise<number> {
-    for (;;) {
-      let ev: NextEvent;
-      try {
-        ev = await this.#client.next();
-      } catch (err) {
-        this.#log.error({ err }, '/next failed in idle mode; exiting');
-        return 0;
-      }
-      if (ev.eventType === 'SHUTDOWN') {
-        this.#log.info({ reason: ev.shutdownReason }, 'shutting down (idle)');
-        this.#client.close();
-        await this.#proxy?.close();
-        return 0;
-      }
-    }
+    await idleUntilShutdown(this.#client, this.#log);
+    await this.#proxy?.close();
+    return 0;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
