@@ -119,3 +119,63 @@ test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension
     removeFile();
   }
 });
+
+test('durable functions: the real durable execution SDK under datadog-lambda-js; its lines tagged from executionArn, the others once the aws.lambda span names the execution; durable_function:true on enhanced metrics', async () => {
+  const removeFile = ensureExtensionFile();
+  const ports = await portEnv();
+  const env = {
+    ...ports,
+    DD_DOGSTATSD_PORT: '8125',
+    DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
+    DD_LAMBDA_HANDLER: 'app.handler',
+    DD_TRACE_STARTUP_LOGS: 'false',
+    DD_LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE: '10',
+  };
+  const r = await rig(undefined, env, {
+    runtime: { handler: 'datadog.handler', taskRoot: path.join(fixtures, 'durable-function') },
+    runtimeVersion: 'nodejs:22.DurableFunction.v3',
+  });
+  const arn = (name: string, id: string): string => `arn:aws:lambda:us-east-1:123456789012:function:test_function:$LATEST/durable-execution/${name}/${id}`;
+  const event = (order: number, id: string) => ({
+    DurableExecutionArn: arn(`order-${order}`, id),
+    CheckpointToken: 't0',
+    InitialExecutionState: {
+      Operations: [{ Id: 'e0', Type: 'EXECUTION', Status: 'STARTED', StartTimestamp: new Date().toISOString(), ExecutionDetails: { InputPayload: JSON.stringify({ order }) } }],
+    },
+  });
+  try {
+    assert.equal((await r.emu.init()).status, 'success');
+    const results = [];
+    for (const [order, id] of [
+      [7, 'exec-7'],
+      [8, 'exec-8'],
+    ] as const) {
+      const res = await r.emu.invoke(event(order, id));
+      assert.equal(res.status, 'success', res.payload.toString());
+      assert.deepEqual(JSON.parse(res.payload.toString()), { Status: 'SUCCEEDED', Result: JSON.stringify({ total: order * 10 }) });
+      results.push({ order, id, requestId: res.requestId });
+    }
+    await r.emu.shutdown();
+    const logs = r.intake.logs();
+    for (const { order, id, requestId } of results) {
+      const mine = logs.filter((l) => (l['lambda'] as { request_id?: string }).request_id === requestId);
+      const attrs = (text: string): Record<string, unknown> | undefined => mine.find((l) => String(l['message']).includes(text))?.['lambda'] as Record<string, unknown> | undefined;
+      // The SDK's own line carries its executionArn: tagged at once.
+      assert.equal(attrs(`sdk line for order ${order}`)?.['durable_function.execution_id'], id);
+      // A plain console line waited for the library's aws.lambda span (aws.durable.*) to name the execution.
+      assert.deepEqual(
+        [attrs(`plain line for order ${order}`)?.['durable_function.execution_id'], attrs(`plain line for order ${order}`)?.['durable_function.execution_name']],
+        [id, `order-${order}`],
+      );
+      // START and END say whether this was the execution's first invocation; END carries its status.
+      assert.equal(attrs('START RequestId')?.['durable_function.first_invocation'], true);
+      assert.equal(attrs('END RequestId')?.['durable_function.execution_status'], 'SUCCEEDED');
+    }
+    const inv = r.intake.sketchPoints('aws.lambda.enhanced.invocations');
+    assert.ok(inv.length > 0 && inv.every((p) => p.tags.includes('durable_function:true')));
+    assert.equal(r.intake.spans().filter((s) => s.span.name === 'aws.lambda' && s.span.meta['aws.durable.execution_id'] !== undefined).length, 2);
+  } finally {
+    await r.done();
+    removeFile();
+  }
+});

@@ -142,7 +142,7 @@ export class LambdaEmulator {
     const common = { initializationType: this.#o.initializationType, phase };
     this.telemetry.emit('platform.initStart', {
       ...common,
-      runtimeVersion: `nodejs:${process.versions.node.split('.')[0]}.v1`,
+      runtimeVersion: this.#o.runtimeVersion ?? `nodejs:${process.versions.node.split('.')[0]}.v1`,
       runtimeVersionArn: `arn:aws:lambda:${this.#o.region}::runtime:emulator`,
       functionName: this.#o.functionName,
       functionVersion: this.#o.functionVersion,

@@ -46,6 +46,11 @@ export interface EmulatorOptions {
   initTimeoutMs?: number;
   /** Managed instances: the runtime's concurrency (AWS_LAMBDA_MAX_CONCURRENCY). */
   maxConcurrency?: number;
+  /**
+   * platform.initStart's runtimeVersion (default `nodejs:<major>.v1`); a durable function's names
+   * `DurableFunction` (e.g. `nodejs:22.DurableFunction.v3`).
+   */
+  runtimeVersion?: string;
   /** Receives every log line of the sandbox, as CloudWatch would show it. */
   onLog?: (entry: SandboxLog) => void;
   /**
