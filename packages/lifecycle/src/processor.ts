@@ -2,8 +2,7 @@
 // the platform's telemetry events, the tracer's start/end-invocation calls and the other units'
 // messages. It emits enhanced metrics as they become known and the extension's spans once an
 // invocation is complete. No I/O besides /proc reads; outputs go through the two callbacks.
-import type { Logger } from '@dd-lambda/logger';
-import type { MetricPoints, PlatformEvent, SpanData, TracerSpanMessage } from '@dd-lambda/protocol';
+import type { PlatformEvent, TracerSpanMessage } from '@dd-lambda/protocol';
 import { randomSpanId } from '@dd-lambda/protocol';
 import type { Context, TracerState } from './context.js';
 import { ContextStore } from './context-store.js';
@@ -11,53 +10,10 @@ import { EnhancedMetrics } from './enhanced-metrics.js';
 import { invocationSpans } from './invocation-span.js';
 import { ColdStartSpan } from './cold-start.js';
 import { ProcSampler } from './proc.js';
-import type { ProcOptions } from './proc.js';
 import { extractContext, hex16, lowerCarrier } from './propagation.js';
-import type { PropagationStyle, SpanContext } from './propagation.js';
+import type { SpanContext } from './propagation.js';
+import type { ProcessorCounters, ProcessorOptions } from './processor-options.js';
 import { identifyTrigger } from './triggers.js';
-import type { TriggerOptions } from './triggers.js';
-
-type Point = MetricPoints['points'][number];
-
-export interface ProcessorOptions {
-  functionName: string;
-  /** DD_SERVICE (lowercased on spans), else the function name. */
-  service: string | undefined;
-  awsServiceRepresentation: boolean;
-  architecture: 'x86_64' | 'arm64';
-  managed: boolean;
-  enhancedMetrics: boolean;
-  /** /proc metrics: where to read them, or undefined when DD_LAMBDA_PROC_ENHANCED_METRICS is off. */
-  proc: ProcOptions | undefined;
-  /** `runtime:` for metrics when the function tags have none (custom runtimes). */
-  runtimeTag: string | undefined;
-  styles: readonly PropagationStyle[];
-  extractFirst: boolean;
-  /** DD_TRACE_PROPAGATION_HTTP_BAGGAGE_ENABLED: `ot-baggage-*` headers as tags. */
-  baggage?: boolean;
-  capturePayload: boolean;
-  captureMaxDepth: number;
-  triggers: TriggerOptions;
-  /** Epoch ms when the sandbox started (our process start; initStart refines it). */
-  sandboxStartMs: number;
-  emitMetrics(points: Point[]): void;
-  emitSpans(spans: SpanData[]): void;
-  logger: Logger;
-  now?: () => number;
-  newId?: () => bigint;
-}
-
-export interface ProcessorCounters {
-  invocations: number;
-  spans: number;
-  unpairedEnds: number;
-  badBodies: number;
-  evicted: number;
-  /** A second start-invocation for an invocation that had one (the latest wins). */
-  duplicateStarts: number;
-  /** start-invocation calls for a request id no INVOKE ever named (dropped). */
-  unknownRequests: number;
-}
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { MetricPoints, PlatformEvent, SpanData } from '@dd-lambda/protocol';
 import { createLogger } from '@dd-lambda/logger';
 import { InvocationProcessor } from '../src/processor.js';
-import type { ProcessorOptions } from '../src/processor.js';
+import type { ProcessorOptions } from '../src/processor-options.js';
 
 export type Point = MetricPoints['points'][number];
 
