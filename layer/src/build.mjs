@@ -72,8 +72,25 @@ for (const name of SHARED) {
 }
 const threadSide = { ...common, external: [...common.external, ...SHARED], outExtension: { '.js': '.cjs' } };
 await build({ ...threadSide, entryPoints: { worker: workerEntry }, outdir: code });
+/**
+ * Code a unit loads only when configured (its `import()`), split into a file of its own beside the
+ * unit so that a function not using it does not even parse it: the OTLP receiver (about 40 KB, ~3 ms
+ * of CPU to load with the trace agent, measured with the layer's Node).
+ */
+const LAZY = { 'trace-agent': [{ specifier: './otlp/receiver.js', file: 'trace-agent-otlp.cjs' }] };
 for (const u of UNITS) {
-  await build({ ...threadSide, entryPoints: { [u.name]: u.entry }, outdir: path.join(code, 'units') });
+  const lazy = LAZY[u.name] ?? [];
+  const split = {
+    name: 'lazy-split',
+    setup(b) {
+      for (const l of lazy) b.onResolve({ filter: new RegExp(`${l.specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }, () => ({ path: `./${l.file}`, external: true }));
+    },
+  };
+  await build({ ...threadSide, entryPoints: { [u.name]: u.entry }, outdir: path.join(code, 'units'), plugins: [split] });
+  for (const l of lazy) {
+    const entry = path.join(path.dirname(u.entry), l.specifier);
+    await build({ ...threadSide, entryPoints: [entry], outfile: path.join(code, 'units', l.file) });
+  }
 }
 const manifest = UNITS.map((u) => ({ name: u.name, module: `units/${u.name}.cjs`, ingress: u.ingress, events: u.events, weight: u.weight, enabledBy: u.enabledBy }));
 writeFileSync(path.join(code, 'units.json'), `${JSON.stringify({ units: manifest }, null, 2)}\n`);

@@ -10,6 +10,19 @@ import { ensureExtensionFile, fixtures, portEnv, rig } from './helpers.js';
 
 const sketchCount = (intake: FakeIntake, metric: string): number => intake.sketchPoints(metric).reduce((n, p) => n + p.count, 0);
 
+/** Ports and settings for the library's own handler entry (datadog.handler) running DD_LAMBDA_HANDLER=app.handler with dd-trace. */
+async function libraryEntryEnv(extra: Record<string, string>): Promise<Record<string, string>> {
+  const ports = await portEnv();
+  return {
+    ...ports,
+    DD_DOGSTATSD_PORT: '8125',
+    DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
+    DD_LAMBDA_HANDLER: 'app.handler',
+    DD_TRACE_STARTUP_LOGS: 'false',
+    ...extra,
+  };
+}
+
 test('datadog-lambda-js: distributions with and without a timestamp; invocations counted once, errors as Datadog counts them; DD_LOCAL_TESTING flushes', async () => {
   const removeFile = ensureExtensionFile();
   // The library's DogStatsD client and its flush call are hard-wired to 127.0.0.1:8125 and :8124.
@@ -57,15 +70,7 @@ test('datadog-lambda-js: distributions with and without a timestamp; invocations
 
 test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension-made duplicate; the cold-start span adopts aws.lambda.load; a 5xx counted as an error", async () => {
   const removeFile = ensureExtensionFile();
-  const ports = await portEnv();
-  const env = {
-    ...ports,
-    DD_DOGSTATSD_PORT: '8125',
-    DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
-    DD_LAMBDA_HANDLER: 'app.handler',
-    DD_MIN_COLD_START_DURATION: '1',
-    DD_TRACE_STARTUP_LOGS: 'false',
-  };
+  const env = await libraryEntryEnv({ DD_MIN_COLD_START_DURATION: '1' });
   // The library's handler entry loads the user's app.handler and traces the cold start's requires.
   const r = await rig(undefined, env, { runtime: { handler: 'datadog.handler', taskRoot: path.join(fixtures, 'lambda-js-traced') } });
   try {
@@ -122,15 +127,7 @@ test("datadog-lambda-js's own aws.lambda with an API Gateway event: no extension
 
 test('durable functions: the real durable execution SDK under datadog-lambda-js; its lines tagged from executionArn, the others once the aws.lambda span names the execution; durable_function:true on enhanced metrics', async () => {
   const removeFile = ensureExtensionFile();
-  const ports = await portEnv();
-  const env = {
-    ...ports,
-    DD_DOGSTATSD_PORT: '8125',
-    DD_TRACE_AGENT_PORT: ports['DD_APM_RECEIVER_PORT'] as string,
-    DD_LAMBDA_HANDLER: 'app.handler',
-    DD_TRACE_STARTUP_LOGS: 'false',
-    DD_LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE: '10',
-  };
+  const env = await libraryEntryEnv({ DD_LAMBDA_DURABLE_FUNCTION_LOG_BUFFER_SIZE: '10' });
   const r = await rig(undefined, env, {
     runtime: { handler: 'datadog.handler', taskRoot: path.join(fixtures, 'durable-function') },
     runtimeVersion: 'nodejs:22.DurableFunction.v3',

@@ -67,14 +67,46 @@ export function header(req: { headers: http.IncomingHttpHeaders }, name: string)
   return headerValue(req.headers[name]);
 }
 
+/** Requests in flight, and a drain that resolves when none is (or at a deadline): the SHUTDOWN drain of a listening unit. */
+export class Inflight {
+  #count = 0;
+  #idle: (() => void)[] = [];
+
+  get count(): number {
+    return this.#count;
+  }
+
+  enter(): void {
+    this.#count++;
+  }
+
+  leave(): void {
+    if (--this.#count > 0) return;
+    const waiters = this.#idle;
+    this.#idle = [];
+    for (const w of waiters) w();
+  }
+
+  drain(deadline: number): Promise<void> {
+    if (this.#count === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      timer.unref();
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
 export class RawBodyApp {
   /** The node:http request listener (what connections and tests drive). */
   readonly handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   readonly #server: http.Server;
   readonly #routes = new Map<string, Map<string, Route>>();
   readonly #o: RawBodyAppOptions;
-  #inflight = 0;
-  #idle: (() => void)[] = [];
+  readonly #inflight = new Inflight();
 
   constructor(options: RawBodyAppOptions = {}) {
     this.#o = options;
@@ -94,7 +126,7 @@ export class RawBodyApp {
   }
 
   get inflight(): number {
-    return this.#inflight;
+    return this.#inflight.count;
   }
 
   /** Serve one connection handed over by the supervisor. */
@@ -104,15 +136,7 @@ export class RawBodyApp {
 
   /** Resolves when no request is in flight, or at the deadline. */
   drain(deadline: number): Promise<void> {
-    if (this.#inflight === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      timer.unref();
-      this.#idle.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.#inflight.drain(deadline);
   }
 
   close(): Promise<void> {
@@ -121,13 +145,8 @@ export class RawBodyApp {
   }
 
   #serve(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.#inflight++;
-    res.once('close', () => {
-      if (--this.#inflight > 0) return;
-      const waiters = this.#idle;
-      this.#idle = [];
-      for (const w of waiters) w();
-    });
+    this.#inflight.enter();
+    res.once('close', () => this.#inflight.leave());
     req.on('error', () => undefined); // a client reset must not surface as an uncaught error
     const url = req.url ?? '/';
     const q = url.indexOf('?');

@@ -5,6 +5,7 @@
 // (the supervisor owns them here) and load far more than this one method needs.
 import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { Inflight } from '@dd-lambda/worker-host/http';
 import { TraceAgentError } from '../errors.js';
 import { decodeOtlpProto } from './decode-proto.js';
 import type { OtlpCounters, OtlpSink } from './http.js';
@@ -39,8 +40,7 @@ export class OtlpGrpcServer {
   readonly #onBadRequest: (err: Error) => void;
   #server: Promise<Http2Server> | undefined;
   readonly #sessions = new Set<Http2Session>();
-  #inflight = 0;
-  #idle: (() => void)[] = [];
+  readonly #inflight = new Inflight();
 
   constructor(sink: OtlpSink, counters: OtlpCounters, maxBytes: number, onBadRequest: (err: Error) => void) {
     this.#sink = sink;
@@ -68,13 +68,8 @@ export class OtlpGrpcServer {
   }
 
   #stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    this.#inflight++;
-    stream.once('close', () => {
-      if (--this.#inflight > 0) return;
-      const waiters = this.#idle;
-      this.#idle = [];
-      for (const w of waiters) w();
-    });
+    this.#inflight.enter();
+    stream.once('close', () => this.#inflight.leave());
     stream.on('error', () => undefined);
     if (headers[':path'] !== EXPORT_PATH || headers[':method'] !== 'POST') {
       this.#status(stream, UNIMPLEMENTED, `unknown method ${String(headers[':path'])}`);
@@ -127,15 +122,7 @@ export class OtlpGrpcServer {
   }
 
   drain(deadline: number): Promise<void> {
-    if (this.#inflight === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      timer.unref();
-      this.#idle.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.#inflight.drain(deadline);
   }
 
   close(): void {
