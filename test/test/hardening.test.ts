@@ -18,6 +18,9 @@ const emitted = (intake: FakeIntake): string[] =>
     .filter((m) => m.includes('emitted {'))
     .sort();
 const counted = (intake: FakeIntake, name: string): number => intake.metricPoints(name).reduce((n, p) => n + p.value, 0);
+/** The platform's REPORT line of that invocation reached the logs intake. */
+const reportArrived = (intake: FakeIntake, requestId: string): boolean =>
+  intake.logs().some((l) => String(l.message).startsWith('REPORT RequestId') && String(l.message).includes(requestId));
 
 test('a silent intake (accepts, never answers) costs an invocation at most ~1 s, never a timeout; nothing is lost after it recovers', async () => {
   const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' }, { timeoutMs: 3000 });
@@ -69,14 +72,7 @@ test('SHUTDOWN with a failing intake keeps retrying inside its budget: the last 
     const me = sd.extensions.find((e) => e.name === 'datadog-agent');
     assert.deepEqual([me?.killed, me?.exitCode], [false, 0]);
     assert.equal(counted(r.intake, 'final.m'), 3);
-    const reports = r.intake
-      .logs()
-      .map((l) => String(l.message))
-      .filter((m) => m.startsWith('REPORT RequestId'));
-    assert.ok(
-      reports.some((m) => m.includes(last.requestId)),
-      'the last REPORT line arrived',
-    );
+    assert.ok(reportArrived(r.intake, last.requestId), 'the last REPORT line arrived');
   } finally {
     await r.done();
   }
@@ -198,14 +194,7 @@ test('requests held open at SHUTDOWN (a telemetry body and a trace body that nev
     assert.deepEqual([me?.killed, me?.exitCode], [false, 0]);
     assert.ok((me?.exitMs ?? Infinity) < 1_500, `exit after ${me?.exitMs?.toFixed(0)} ms of ${sd.budgetMs}`);
     assert.equal(counted(r.intake, 'held.m'), 1);
-    const reports = r.intake
-      .logs()
-      .map((l) => String(l.message))
-      .filter((m) => m.startsWith('REPORT RequestId'));
-    assert.ok(
-      reports.some((m) => m.includes(last.requestId)),
-      'the last REPORT line arrived',
-    );
+    assert.ok(reportArrived(r.intake, last.requestId), 'the last REPORT line arrived');
   } finally {
     for (const s of held) s.destroy();
     await r.done();

@@ -1,28 +1,25 @@
 // Lambda Managed Instances end to end, under the emulator's managed mode (which refuses an INVOKE
 // registration and any Telemetry schema but 2025-01-29, as Lambda does): concurrent invocations, the
-// background flush at the configured interval, nothing of ours between the runtime's answer and the
-// caller, enhanced metrics without cold_start, and the sandbox's /proc peaks at SHUTDOWN.
+// background flush at the configured interval and no flush per invocation, enhanced metrics without
+// cold_start, the sandbox's /proc peaks at SHUTDOWN, and an INVOKE the contract forbids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rig } from './helpers.js';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { layerOpt, portEnv, rig } from './helpers.js';
 
 const MANAGED = { initializationType: 'lambda-managed-instances' as const, maxConcurrency: 4 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('managed instances: SHUTDOWN-only registration, concurrent invocations, a background flush every DD_SERVERLESS_FLUSH_STRATEGY interval, no post-runtime', async () => {
+test('managed instances: SHUTDOWN-only registration, concurrent invocations, a background flush every DD_SERVERLESS_FLUSH_STRATEGY interval', async () => {
   const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'continuously,1000' }, MANAGED);
   try {
     const init = await r.emu.init();
     assert.equal(init.status, 'success', 'the emulator refuses INVOKE registration and other schemas in managed mode');
-    const ext = init.extensions.find((e) => e.name === 'datadog-agent');
-    assert.ok(ext?.subscribeMs !== undefined, 'subscribed to telemetry (schema 2025-01-29)');
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => r.emu.invoke({ dsd: `managed.orders:${i + 1}|c|#n:${i}` })));
     assert.ok(results.every((x) => x.status === 'success'));
-    // The caller gets the answer when the runtime gives it: no extension sits in between.
-    assert.ok(
-      results.every((x) => (x.postRuntimeMs ?? 0) < 50),
-      JSON.stringify(results.map((x) => x.postRuntimeMs)),
-    );
     // Without SHUTDOWN, the background flush ships what the invocations sent.
     const until = Date.now() + 8_000;
     while (Date.now() < until && r.intake.metricPoints('managed.orders').reduce((n, p) => n + p.value, 0) < 21) await sleep(100);
@@ -42,6 +39,9 @@ test('managed instances: SHUTDOWN-only registration, concurrent invocations, a b
       'no cold_start tag in managed mode',
     );
     assert.equal(r.logs.all('INVOKE received in managed-instance mode').length, 0);
+    // The subscription, from the platform's own record of it.
+    const sub = r.emu.telemetry.events.find((e) => e.type === 'platform.telemetrySubscription' && (e.record as { name?: string }).name === 'datadog-agent');
+    assert.equal((sub?.record as { state?: string } | undefined)?.state, 'Subscribed', 'subscribed to telemetry (the emulator accepts schema 2025-01-29 only here)');
     await r.emu.shutdown();
     // At SHUTDOWN: the sandbox's peak usage and its limits, once.
     const fds = r.intake.sketchPoints('aws.lambda.enhanced.fd_use');
@@ -54,7 +54,7 @@ test('managed instances: SHUTDOWN-only registration, concurrent invocations, a b
   }
 });
 
-test('managed instances: another flush strategy is replaced by the 30 s continuous flush (warned); SHUTDOWN still ships everything', async () => {
+test('managed instances: another flush strategy is replaced by the 30 s continuous flush (warned), so nothing of ours runs per invocation; SHUTDOWN still ships everything', async () => {
   const r = await rig(undefined, { DD_SERVERLESS_FLUSH_STRATEGY: 'end' }, MANAGED);
   try {
     assert.equal((await r.emu.init()).status, 'success');
@@ -69,5 +69,77 @@ test('managed instances: another flush strategy is replaced by the 30 s continuo
     );
   } finally {
     await r.done();
+  }
+});
+
+test('managed instances: an INVOKE from the platform (registered for SHUTDOWN only) ends the extension, drained and flushed, as bottlecap does', async () => {
+  // A Lambda API that breaks the managed-instance contract on purpose: the emulator never does.
+  const seen: { events?: unknown; telemetry?: boolean; nexts: number } = { nexts: 0 };
+  const api = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.url === '/2020-01-01/extension/register') {
+        seen.events = (JSON.parse(body) as { events: unknown }).events;
+        res.writeHead(200, { 'lambda-extension-identifier': 'ext-1', 'content-type': 'application/json' });
+        res.end('{"functionName":"test_function","functionVersion":"$LATEST","handler":"index.handler"}');
+      } else if (req.url === '/2022-07-01/telemetry') {
+        seen.telemetry = true;
+        res.writeHead(200);
+        res.end('OK');
+      } else if (req.url === '/2020-01-01/extension/event/next' && seen.nexts++ === 0) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            eventType: 'INVOKE',
+            requestId: 'r-1',
+            deadlineMs: Date.now() + 3000,
+            invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test_function',
+          }),
+        );
+      } else if (req.url === '/2020-01-01/extension/event/next') {
+        // Hold a second /next: a correct extension never makes one.
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  const ports = await portEnv();
+  const child = spawn(path.join(layerOpt, 'extensions', 'datadog-agent'), [], {
+    env: {
+      PATH: process.env['PATH'],
+      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${(api.address() as AddressInfo).port}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'lambda-managed-instances',
+      AWS_LAMBDA_FUNCTION_NAME: 'test_function',
+      DD_API_KEY: 'k',
+      DD_DD_URL: 'http://127.0.0.1:9',
+      DD_APM_DD_URL: 'http://127.0.0.1:9',
+      DD_LOGS_CONFIG_LOGS_DD_URL: 'http://127.0.0.1:9',
+      ...ports,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`still running after 10 s:\n${out}`)), 10_000);
+      child.once('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0, out);
+    assert.deepEqual(seen.events, ['SHUTDOWN']);
+    assert.equal(seen.telemetry, true);
+    assert.equal(seen.nexts, 1, 'no /next after the INVOKE');
+    assert.match(out, /INVOKE received in managed-instance mode/);
+    assert.match(out, /shutdown complete/);
+  } finally {
+    child.kill('SIGKILL');
+    api.closeAllConnections();
+    api.close();
   }
 });

@@ -35,16 +35,23 @@ export class DurableLogHold {
   readonly #held = new Map<string, IntakeLog[]>();
   readonly #contexts = new Map<string, DurableContext>();
   #durable: boolean | undefined;
-  /** Logs held right now (for tests and the flush log). */
-  heldCount = 0;
 
   constructor(size: number, managed: boolean) {
     this.#size = size;
     this.#managed = managed;
   }
 
+  /** Logs held right now. */
+  get heldCount(): number {
+    let n = 0;
+    for (const list of this.#held.values()) n += list.length;
+    return n;
+  }
+
   /** The logs that may ship now; the rest wait for their request's durable context. */
-  accept(logs: readonly IntakeLog[], durable: boolean | undefined): IntakeLog[] {
+  accept(logs: IntakeLog[], durable: boolean | undefined): IntakeLog[] {
+    // Without a hold buffer (the default) every batch passes as it is.
+    if (this.#size === 0) return logs;
     const out: IntakeLog[] = [];
     if (durable !== undefined && this.#durable === undefined) {
       this.#durable = durable;
@@ -53,7 +60,7 @@ export class DurableLogHold {
     }
     for (const log of logs) {
       const id = log.message.lambda.request_id;
-      if (this.#size === 0 || log.message.lambda['durable_function.execution_id'] !== undefined || id === null || this.#durable === false) {
+      if (log.message.lambda['durable_function.execution_id'] !== undefined || id === null || this.#durable === false) {
         out.push(log);
         continue;
       }
@@ -97,14 +104,12 @@ export class DurableLogHold {
       this.#held.set(id, list);
     }
     list.push(log);
-    this.heldCount++;
   }
 
   #release(id: string, out: IntakeLog[]): void {
     const list = this.#held.get(id);
     if (list === undefined) return;
     this.#held.delete(id);
-    this.heldCount -= list.length;
     const ctx = this.#durable === true ? this.#contexts.get(id) : undefined;
     for (const log of list) out.push(ctx === undefined ? log : this.#tag(log, ctx));
   }

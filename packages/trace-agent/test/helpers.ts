@@ -1,3 +1,4 @@
+import type { ObfuscationOptions } from '../src/obfuscate/index.js';
 import type { Span } from '../src/span.js';
 
 let nextId = 1n;
@@ -23,3 +24,17 @@ export function span(over: Partial<Span> = {}): Span {
     ...over,
   };
 }
+
+/** The obfuscation settings of an unconfigured extension (the DD_APM_OBFUSCATION_* defaults). */
+export const OBFUSCATION_DEFAULTS: ObfuscationOptions = {
+  httpRemoveQueryString: false,
+  httpRemovePathsWithDigits: false,
+  redis: false,
+  redisRemoveAllArgs: false,
+  memcached: false,
+  mongodb: true,
+  elasticsearch: true,
+  opensearch: true,
+  creditCards: true,
+  replace: [],
+};

@@ -12,20 +12,9 @@ import {
   quantizeRedis,
 } from '../src/obfuscate/index.js';
 import type { ObfuscationOptions } from '../src/obfuscate/index.js';
-import { span } from './helpers.js';
+import { OBFUSCATION_DEFAULTS, span } from './helpers.js';
 
-const OFF: ObfuscationOptions = {
-  httpRemoveQueryString: false,
-  httpRemovePathsWithDigits: false,
-  redis: false,
-  redisRemoveAllArgs: false,
-  memcached: false,
-  mongodb: true,
-  elasticsearch: true,
-  opensearch: true,
-  creditCards: true,
-  replace: [],
-};
+const OFF: ObfuscationOptions = OBFUSCATION_DEFAULTS;
 
 test('SQL: literals, comments, lists and values collapse; identifiers stay', () => {
   const cases: [string, string][] = [

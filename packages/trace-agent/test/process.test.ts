@@ -4,7 +4,7 @@ import { PLACEHOLDER_RESOURCE, TraceProcessor, isOwnTraffic, parseFilters, passe
 import type { TracerSpanMessage } from '@dd-lambda/protocol';
 import type { ProcessorOptions } from '../src/process.js';
 import type { TracerInfo } from '../src/span.js';
-import { span } from './helpers.js';
+import { OBFUSCATION_DEFAULTS, span } from './helpers.js';
 
 const INFO: TracerInfo = {
   lang: 'nodejs',
@@ -27,18 +27,7 @@ const OPTS: ProcessorOptions = {
   require: [],
   reject: [],
   ownPorts: [8124, 8125, 8126, 9001],
-  obfuscation: {
-    httpRemoveQueryString: false,
-    httpRemovePathsWithDigits: false,
-    redis: false,
-    redisRemoveAllArgs: false,
-    memcached: false,
-    mongodb: true,
-    elasticsearch: true,
-    opensearch: true,
-    creditCards: true,
-    replace: [],
-  },
+  obfuscation: OBFUSCATION_DEFAULTS,
 };
 
 test('every kept span gets function tags, _dd.origin and _dd.compute_stats; aws.lambda takes DD_SERVICE', () => {
