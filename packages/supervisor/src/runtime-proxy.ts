@@ -12,6 +12,9 @@ import { listen } from './listen.js';
 /** Bodies teed at most this large (Lambda's payload limit is 6 MiB; the rest is forwarded untouched). */
 export const MAX_TEED_BYTES = 6 * 1024 * 1024 + 100;
 
+/** How long an upstream cut waits for the runtime's own close before it counts as a failure. */
+const UPSTREAM_CUT_GRACE_MS = 100;
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const NEXT = /^\/[^/]+\/runtime\/invocation\/next$/;
 const RESULT = /^\/[^/]+\/runtime\/invocation\/([^/]+)\/(response|error)$/;
@@ -46,6 +49,7 @@ export class RuntimeApiProxy {
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   readonly #host: string;
   readonly #port: number;
+  #closing = false;
 
   constructor(o: RuntimeProxyOptions) {
     this.#o = o;
@@ -81,14 +85,13 @@ export class RuntimeApiProxy {
       upRes.on('error', () => res.destroy());
     });
     up.on('error', (err) => {
-      // The runtime went away first (SIGTERM at shutdown cuts its pending /next): not an upstream failure.
-      if (res.destroyed || res.writableFinished) return;
-      this.counters.upstreamErrors++;
-      this.#o.logger.warn({ err, path: p }, 'the Runtime API did not answer the proxied request');
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errorType: 'Runtime.ProxyError', errorMessage: `the Runtime API did not answer: ${err.message}` }));
-      } else res.destroy();
+      // Our own close at SHUTDOWN cuts what is pending: not an upstream failure.
+      if (this.#closing) return;
+      // When the platform ends the sandbox it stops the runtime, then cuts the runtime's pending
+      // /next; the two closes can reach us in either order. The runtime going away within the
+      // grace means the cut was the platform's teardown, not a failing Runtime API.
+      const settle = setTimeout(() => this.#upstreamFailed(err, p, res), UPSTREAM_CUT_GRACE_MS);
+      settle.unref();
     });
     // A runtime that goes away mid-request takes its upstream request with it.
     res.on('close', () => {
@@ -100,6 +103,16 @@ export class RuntimeApiProxy {
     req.on('end', () => {
       if (keep !== undefined && result !== null) this.#tee(requestIdOf(result[1] ?? ''), result[2] as TeeKind, keep.body());
     });
+  }
+
+  #upstreamFailed(err: Error, path: string, res: http.ServerResponse): void {
+    if (this.#closing || res.destroyed || res.writableFinished) return;
+    this.counters.upstreamErrors++;
+    this.#o.logger.warn({ err, path }, 'the Runtime API did not answer the proxied request');
+    if (!res.headersSent) {
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errorType: 'Runtime.ProxyError', errorMessage: `the Runtime API did not answer: ${err.message}` }));
+    } else res.destroy();
   }
 
   #tee(requestId: string, kind: TeeKind, body: Buffer): void {
@@ -116,6 +129,7 @@ export class RuntimeApiProxy {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     this.#agent.destroy();
     if (!this.#server.listening) return;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));

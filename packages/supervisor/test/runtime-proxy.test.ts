@@ -74,3 +74,46 @@ test('runtime proxy: bodies and Lambda headers both ways, hop-by-hop headers dro
     upstream.close();
   }
 });
+
+test('runtime proxy: a pending /next cut by the platform just before the runtime goes, or by our own close, is not an upstream failure', async () => {
+  const pending: http.ServerResponse[] = [];
+  const upstream = http.createServer((_req, res) => void pending.push(res));
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const up = (upstream.address() as AddressInfo).port;
+  const probe = http.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const proxy = new RuntimeApiProxy({ upstream: `127.0.0.1:${up}`, port, logger });
+  await proxy.bind();
+  const waitFor = async (cond: () => boolean): Promise<void> => {
+    while (!cond()) await new Promise((r) => setTimeout(r, 5));
+  };
+  const poll = (): http.ClientRequest => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/2018-06-01/runtime/invocation/next' });
+    req.on('error', () => {});
+    req.end();
+    return req;
+  };
+  try {
+    // The platform's teardown: the upstream cut reaches the proxy first, the runtime's close just after.
+    const runtime = poll();
+    await waitFor(() => pending.length === 1);
+    pending[0]?.socket?.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    runtime.destroy();
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(proxy.counters.upstreamErrors, 0, 'the runtime went within the grace');
+
+    // Our own close with a /next pending.
+    poll();
+    await waitFor(() => pending.length === 2);
+    await proxy.close();
+    await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual([proxy.counters.requests, proxy.counters.upstreamErrors], [2, 0]);
+  } finally {
+    await proxy.close();
+    upstream.closeAllConnections();
+    upstream.close();
+  }
+});
