@@ -5,13 +5,15 @@
 // (the supervisor owns them here) and load far more than this one method needs.
 import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { Inflight } from '@dd-lambda/worker-host/http';
+import { Inflight, collectBody } from '@dd-lambda/worker-host/http';
 import { TraceAgentError } from '../errors.js';
 import { decodeOtlpProto } from './decode-proto.js';
 import type { OtlpCounters, OtlpSink } from './http.js';
 import { inflate } from './http.js';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+const EMPTY = Buffer.alloc(0);
 
 /** gRPC status codes used here (grpc/grpc doc/statuscodes.md). */
 const OK = 0;
@@ -77,27 +79,16 @@ export class OtlpGrpcServer {
       return;
     }
     this.#counters.otlpRequests++;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    stream.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size <= this.#maxBytes + 5) {
-        chunks.push(c);
-        return;
-      }
-      over = true;
-      chunks.length = 0;
+    const tooBig = (): void => {
       this.#counters.otlpBadRequests++;
       this.#status(stream, RESOURCE_EXHAUSTED, `the message is over the ${this.#maxBytes}-byte limit (DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_MAX_RECV_MSG_SIZE_MIB)`);
-    });
-    stream.once('end', () => {
-      if (over) return;
+    };
+    // The limit is the message's; the body adds its 5-byte length prefix.
+    collectBody(stream, this.#maxBytes + 5, tooBig, (body) => {
       const encoding = String(headers['grpc-encoding'] ?? '').toLowerCase();
       let accepted: boolean;
       try {
-        accepted = this.#sink(decodeOtlpProto(unaryMessage(Buffer.concat(chunks, size), encoding, this.#maxBytes)));
+        accepted = this.#sink(decodeOtlpProto(unaryMessage(body ?? EMPTY, encoding, this.#maxBytes)));
       } catch (err) {
         this.#counters.otlpBadRequests++;
         this.#onBadRequest(err as Error);
